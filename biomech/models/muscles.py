@@ -1,0 +1,76 @@
+"""Muscle-tendon paths mapped from published source models into this model's frames (pure data).
+
+A path point given in a source model's body frame (``frame``) maps to ours by
+``(p - origin) * (our segment length / reference_length)``; left-side points mirror z.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from biomech.models.skeleton import SIDES, Skeleton
+from biomech.models.spec import ModelSpec
+
+# which of our segment lengths scales each source body
+_SEGMENT_OF = {"pelvis": "lower_trunk", "femur": "thigh", "tibia": "shank", "patella": "thigh"}
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """A path point on ``body`` at ``location_m`` (m, body frame).
+
+    ``active_when`` = (coordinate, min_rad, max_rad) makes it a conditional via point.
+    """
+
+    body: str
+    location_m: tuple[float, float, float]
+    active_when: tuple[str, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class MuscleDef:
+    """One DeGrooteFregly2016 muscle-tendon unit, SI units, before MTU-length rescaling."""
+
+    name: str
+    side: str
+    max_isometric_force_n: float
+    optimal_fiber_length_m: float
+    tendon_slack_length_m: float
+    pennation_angle_rad: float
+    reference_mtu_length_m: float
+    path: tuple[PathPoint, ...]
+
+
+def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
+    """All muscles for both sides, with path points in this model's frames.
+
+    Max isometric force is scaled by (mass / reference mass)^(2/3) (geometric similarity).
+    """
+    d = spec.muscle_defaults
+    force_scale = (skeleton.mass_kg / d.force_reference_mass_kg) ** (2.0 / 3.0)
+    lengths = skeleton.segment_lengths_m
+    out = []
+    for side in SIDES:
+        zs = 1.0 if side == "r" else -1.0
+        for name, m in spec.muscles.items():
+            pts = []
+            for p in m.path:
+                frame = spec.source_frames[p.frame][p.body]
+                ours = skeleton.height_m if p.body == "calcn" else lengths[_SEGMENT_OF[p.body]]
+                s = ours / frame.reference_length_m
+                x, y, z = ((p.location_m[i] - frame.origin[i]) * s for i in range(3))
+                body = p.body if p.body == "pelvis" else f"{p.body}_{side}"
+                cond = None
+                if p.active_when is not None:
+                    coord = p.active_when.coordinate
+                    cond = (f"{coord}_{side}", *p.active_when.range_rad)
+                pts.append(PathPoint(body, (x, y, zs * z), cond))
+            out.append(MuscleDef(
+                name=f"{name}_{side}", side=side,
+                max_isometric_force_n=m.max_isometric_force_n * force_scale,
+                optimal_fiber_length_m=m.optimal_fiber_length_m,
+                tendon_slack_length_m=m.tendon_slack_length_m,
+                pennation_angle_rad=m.pennation_angle_rad,
+                reference_mtu_length_m=m.reference_mtu_length_m,
+                path=tuple(pts)))
+    return out
