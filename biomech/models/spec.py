@@ -263,8 +263,8 @@ def _describe(err: dict) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     got = err.get("input")
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return f"got {got!r}; {msg.lower()}"
+    if isinstance(got, (int, float, str, bool)) and not kind.startswith("value_error"):
+        return f"got {got!r}; expected: {msg[0].lower() + msg[1:]}"
     return msg
 
 

@@ -1,0 +1,100 @@
+"""Command-line interface: ``biomech model build``, ``biomech model summary``.
+
+User errors (bad spec, bad parameter, missing file) print one line to stderr and exit with
+status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from biomech.errors import BiomechError
+
+log = logging.getLogger("biomech")
+
+
+def _add_subject_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", nargs="?", default=None,
+                   help="model spec YAML (default: models/running2d.yaml) or a name in models/")
+    p.add_argument("--mass", type=float, default=None, metavar="KG",
+                   help="body mass in kg (default: from the spec, 75 kg)")
+    p.add_argument("--height", type=float, default=None, metavar="M",
+                   help="stature in m (default: from the spec, 1.78 m)")
+    p.add_argument("--no-contact", action="store_true",
+                   help="switch the foot-ground contact forces off (inverse analyses)")
+
+
+def _cmd_model_build(args: argparse.Namespace) -> int:
+    from biomech.models import build, resolve_spec
+    from biomech.models.summary import format_summary, summarise
+
+    spec = resolve_spec(args.spec)
+    out = args.output
+    if out is None:
+        src = Path(args.spec) if args.spec and Path(args.spec).suffix else None
+        folder = src.parent if src else Path(__file__).resolve().parents[1] / "models"
+        out = folder / f"{spec.name}.osim"
+    model = build(spec, mass_kg=args.mass, height_m=args.height,
+                  contact=False if args.no_contact else None, output=out)
+    print(format_summary(summarise(model)))
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_model_summary(args: argparse.Namespace) -> int:
+    from biomech.models import build
+    from biomech.models.summary import format_summary, summarise
+
+    if args.spec and str(args.spec).endswith(".osim"):
+        from biomech.models.load import load
+
+        model = load(args.spec).model
+    else:
+        model = build(args.spec, mass_kg=args.mass, height_m=args.height,
+                      contact=False if args.no_contact else None)
+    print(format_summary(summarise(model)))
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="biomech",
+        description="Musculoskeletal simulation of forward and backward running and walking "
+                    "(OpenSim 4.6).")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    model = sub.add_parser("model", help="build, inspect and write musculoskeletal models")
+    msub = model.add_subparsers(dest="model_command", required=True)
+    b = msub.add_parser("build", help="build a model from a spec, write its .osim and print "
+                                      "a summary (bodies, mass, dofs, muscles, moment arms)")
+    _add_subject_args(b)
+    b.add_argument("-o", "--output", type=Path, default=None,
+                   help="where to write the .osim (default: next to the spec)")
+    b.set_defaults(func=_cmd_model_build)
+    s = msub.add_parser("summary", help="print the summary of a spec or an .osim file")
+    _add_subject_args(s)
+    s.set_defaults(func=_cmd_model_summary)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``biomech`` console script."""
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except BiomechError as exc:
+        print(f"biomech: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("biomech: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
