@@ -7,6 +7,7 @@ what was expected.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -244,6 +245,9 @@ class ModelSpec(_Strict):
         return self
 
 
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): ")
+
+
 def _field_path(loc: tuple) -> str:
     out = ""
     for part in loc:
@@ -278,10 +282,10 @@ def parse_spec(data: object, source: str = "<spec>") -> ModelSpec:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"])
         msg = _describe(err)
-        # validators on the whole model report their own field path inside the message
-        if not loc and ": " in msg and msg.split(": ", 1)[0].replace(".", "").replace("[", "").replace("]", "").replace("_", "").isalnum():
-            field, msg = msg.split(": ", 1)
-            raise SpecError(source, field, msg) from None
+        # validators on the whole model put the field path at the start of their message
+        m = _FIELD_PREFIX.match(msg)
+        if not loc and m:
+            raise SpecError(source, m.group(1), msg[m.end():]) from None
         raise SpecError(source, _field_path(loc), msg) from None
 
 

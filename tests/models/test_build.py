@@ -47,7 +47,7 @@ def test_segment_lengths_and_com_height_scale_with_height():
     thigh, shank = _segment_lengths(tall)
     assert thigh == pytest.approx(0.4222 * 1.90 / 1.741, rel=1e-9)
     assert shank == pytest.approx(0.4340 * 1.90 / 1.741, rel=1e-9)
-    for a, b in zip(_segment_lengths(tall), _segment_lengths(short)):
+    for a, b in zip(_segment_lengths(tall), _segment_lengths(short), strict=True):
         assert a / b == pytest.approx(ratio, rel=1e-9)
     # whole-body COM height above the ankle joint centre scales with stature
     h = [com_position(m)[1] - body_origin(m, "calcn_r")[1] for m in (tall, short)]
