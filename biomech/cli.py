@@ -51,7 +51,13 @@ def _cmd_model_summary(args: argparse.Namespace) -> int:
     if args.spec and str(args.spec).endswith(".osim"):
         from biomech.models.load import load
 
-        model = load(args.spec).model
+        loaded = load(args.spec)
+        model, g = loaded.model, loaded.groups
+        if g is not None:
+            print(format_summary(summarise(
+                model, knee=g.coordinate("knee_flexion", "r"), extensors=g.muscles("quadriceps", "r"),
+                knee_flexion_sign=g.knee_flexion_sign)))
+            return 0
     else:
         model = build(args.spec, mass_kg=args.mass, height_m=args.height,
                       contact=False if args.no_contact else None)

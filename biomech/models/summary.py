@@ -19,6 +19,7 @@ class ModelSummary:
     dofs: tuple[str, ...]
     coupled: tuple[str, ...]
     muscles: tuple[str, ...]
+    muscle_classes: tuple[str, ...]
     contact_forces: tuple[str, ...]
     com_height_m: float
     knee_angles_deg: tuple[float, ...]
@@ -26,11 +27,13 @@ class ModelSummary:
 
 
 def summarise(model, *, knee: str = "knee_angle_r",
-              extensors: tuple[str, ...] = ("vasti_r", "rect_fem_r")) -> ModelSummary:
-    """Collect the summary of an initialised OpenSim model built by :func:`biomech.models.build`.
+              extensors: tuple[str, ...] = ("vasti_r", "rect_fem_r"),
+              knee_flexion_sign: int = 1) -> ModelSummary:
+    """Collect the summary of an initialised OpenSim model.
 
-    Knee-extensor moment arms are reported positive for extension (the model's knee flexion is
-    positive, so OpenSim's moment arm is negated).
+    Knee-extensor moment arms are reported positive for extension at knee flexion angles
+    0/30/60/90 deg; ``knee_flexion_sign`` is -1 for models whose knee flexion is negative
+    (gait10dof18musc, gait2392).
     """
     from biomech.osim.build import coordinate_names, muscle_names, total_mass
     from biomech.osim.geometry import com_position, moment_arms
@@ -43,14 +46,17 @@ def summarise(model, *, knee: str = "knee_angle_r",
     contact = tuple(fs.get(i).getName() for i in range(fs.getSize())
                     if fs.get(i).getConcreteClassName() == "SmoothSphereHalfSpaceForce"
                     and fs.get(i).get_appliesForce())
-    angles = np.radians(KNEE_ANGLES_DEG)
+    angles = knee_flexion_sign * np.radians(KNEE_ANGLES_DEG)
     names = set(muscle_names(model))
-    arms = {m: tuple(float(v) for v in -moment_arms(model, m, knee, angles))
+    arms = {m: tuple(float(v) for v in -knee_flexion_sign * moment_arms(model, m, knee, angles))
             for m in extensors if m in names}
     return ModelSummary(
         name=model.getName(), bodies=bodies, total_mass_kg=total_mass(model),
         dofs=tuple(c for c in coords if c not in coupled), coupled=coupled,
-        muscles=tuple(muscle_names(model)), contact_forces=contact,
+        muscles=tuple(muscle_names(model)),
+        muscle_classes=tuple(sorted({model.getMuscles().get(i).getConcreteClassName()
+                                     for i in range(model.getMuscles().getSize())})),
+        contact_forces=contact,
         com_height_m=float(com_position(model)[1]), knee_angles_deg=KNEE_ANGLES_DEG,
         knee_extensor_moment_arm_m=arms)
 
@@ -63,7 +69,8 @@ def format_summary(s: ModelSummary) -> str:
     lines.append(f"  degrees of freedom ({len(s.dofs)}): " + ", ".join(s.dofs))
     if s.coupled:
         lines.append("  coupled to the knee (patella): " + ", ".join(s.coupled))
-    lines.append(f"  muscles ({len(s.muscles)}, DeGrooteFregly2016): " + ", ".join(s.muscles))
+    lines.append(f"  muscles ({len(s.muscles)}, {'/'.join(s.muscle_classes)}): "
+                 + ", ".join(s.muscles))
     lines.append(f"  foot-ground contact forces on: {len(s.contact_forces)}"
                  + (f" ({', '.join(s.contact_forces)})" if s.contact_forces else ""))
     head = "  knee-extensor moment arm (mm) at knee flexion " + \
