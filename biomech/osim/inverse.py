@@ -1,0 +1,225 @@
+"""Inverse dynamics in memory with ``opensim.InverseDynamicsSolver``: a thin layer, no science.
+
+:func:`inverse_dynamics` returns the generalized forces of a model's independent coordinates,
+in the order asked for. OpenSim returns them in *mobility* order (the order of the multibody
+tree, e.g. hip_r, hip_l, knee_r, ...), not in CoordinateSet order; the mapping is found once per
+call by giving every coordinate a distinct speed and reading where it lands in the state's U.
+Coordinates driven by a ``CoordinateCouplerConstraint`` (e.g. the patella following the knee)
+are filled in from their coupling function, and their generalized force is projected onto the
+coordinates that drive them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from biomech.osim import drain_log, osim
+
+__all__ = ["ExternalLoad", "inverse_dynamics", "independent_coordinates"]
+
+#: One external load on one frame: (body name, force in ground (N, 3 components),
+#: point of application in ground (m, 3 components)).
+ExternalLoad = tuple[str, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Coupler:
+    """q_dep = scale * f(q_ind[0], q_ind[1], ...), as in OpenSim's CoordinateCouplerConstraint."""
+
+    dependent: str
+    independent: tuple[str, ...]
+    function: osim.Function
+    scale: float
+
+    def _derivative(self, components: list[int], x: osim.Vector) -> float:
+        idx = osim.StdVectorInt()
+        for c in components:
+            idx.append(c)
+        return self.scale * self.function.calcDerivative(idx, x)
+
+    def evaluate(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray
+                 ) -> tuple[float, float, float, np.ndarray]:
+        """Value, speed and acceleration of the dependent coordinate, and its gradient."""
+        xv = osim.Vector.createFromMat(np.ascontiguousarray(x, dtype=float))
+        n = len(self.independent)
+        value = self.scale * self.function.calcValue(xv)
+        grad = np.array([self._derivative([i], xv) for i in range(n)])
+        hess = np.array([[self._derivative([i, j], xv) for j in range(n)] for i in range(n)])
+        return value, float(grad @ xd), float(grad @ xdd + xd @ hess @ xd), grad
+
+
+def _couplers(model: osim.Model) -> list[_Coupler]:
+    """The enforced coordinate couplers; any other enforced constraint is not supported."""
+    out = []
+    cs = model.getConstraintSet()
+    for i in range(cs.getSize()):
+        c = cs.get(i)
+        if not c.get_isEnforced():
+            continue
+        cc = osim.CoordinateCouplerConstraint.safeDownCast(c)
+        if cc is None:
+            raise NotImplementedError(
+                f"constraint {c.getName()} ({c.getConcreteClassName()}): only "
+                "CoordinateCouplerConstraint is supported by inverse_dynamics")
+        names = cc.getIndependentCoordinateNames()
+        scale = float(cc.getPropertyByName("scale_factor").toString())
+        out.append(_Coupler(cc.getDependentCoordinateName(),
+                            tuple(names.get(k) for k in range(names.getSize())),
+                            cc.getFunction(), scale))
+    dependents = {c.dependent for c in out}
+    for c in out:
+        chained = dependents.intersection(c.independent)
+        if chained:
+            raise NotImplementedError(
+                f"coupler of {c.dependent} is driven by coupled coordinate(s) {sorted(chained)}")
+    return out
+
+
+def independent_coordinates(model: osim.Model) -> list[str]:
+    """Names of the model's coordinates that no enforced coordinate coupler drives.
+
+    Parameters
+    ----------
+    model : an OpenSim model
+
+    Returns
+    -------
+    list of str
+        CoordinateSet order.
+    """
+    dependents = {c.dependent for c in _couplers(model)}
+    cs = model.getCoordinateSet()
+    return [cs.get(i).getName() for i in range(cs.getSize())
+            if cs.get(i).getName() not in dependents]
+
+
+def _mobility_index(model: osim.Model, state: osim.State, names: list[str]) -> dict[str, int]:
+    """Index in the state's U (= Q here) of each coordinate, found by probing with its speed."""
+    cs = model.getCoordinateSet()
+    for n in names:
+        cs.get(n).setSpeedValue(state, 0.0)
+    for k, n in enumerate(names):
+        cs.get(n).setSpeedValue(state, float(k + 1))
+    u = state.getU().to_numpy()
+    index = {}
+    for k, n in enumerate(names):
+        hits = np.flatnonzero(u == k + 1)
+        if hits.size != 1:
+            raise RuntimeError(f"coordinate {n}: cannot locate its mobility in the state")
+        index[n] = int(hits[0])
+    if state.getNQ() != state.getNU():
+        raise NotImplementedError("models with nq != nu (quaternions, ball joints)")
+    return index
+
+
+def _frames(x: np.ndarray, n_coords: int, what: str) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != n_coords:
+        raise ValueError(f"{what}: expected shape (n_frames, {n_coords}), got {x.shape}")
+    return x
+
+
+def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.ndarray,
+                     qd: np.ndarray, qdd: np.ndarray, *,
+                     external_loads: Sequence[Sequence[ExternalLoad]] | None = None
+                     ) -> np.ndarray:
+    """Generalized forces of the independent coordinates that produce a motion.
+
+    Solved frame by frame with ``opensim.InverseDynamicsSolver.solve(state, udot)``. Gravity
+    (the model's) acts; every force of the model's ForceSet (muscles, contact, ...) is switched
+    off in the working copy of the state, so the result is the net generalized force of the
+    joints, as from the InverseDynamicsTool with all model forces excluded. The model itself is
+    not modified (its system is initialised if it has none).
+
+    Coupled coordinates (``CoordinateCouplerConstraint``: q_dep = s f(q_ind)) are set from their
+    drivers: value s f, speed s f' qd_ind, acceleration s (f' qdd_ind + f'' qd_ind^2). Their
+    generalized force is projected onto the drivers, tau_ind += tau_dep s df/dq_ind, which is
+    how a coupled body (the patella) loads the coordinate driving it.
+
+    Parameters
+    ----------
+    model : OpenSim model
+    coordinate_names : every independent coordinate of the model (no coupled coordinate), in
+        the column order of ``q``, ``qd``, ``qdd`` and of the result
+    q : coordinate values, shape (n_frames, n_coords): rad or m
+    qd : coordinate speeds, same shape: rad/s or m/s
+    qdd : coordinate accelerations, same shape: rad/s^2 or m/s^2
+    external_loads : per frame, a list of ``(body, force_in_ground_N, point_in_ground_m)``.
+        Not yet supported: only None (no external load) is accepted; anything else raises
+        NotImplementedError.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape (n_frames, n_coords), generalized forces in ``coordinate_names`` order: N m for
+        rotational, N for translational coordinates.
+
+    Raises
+    ------
+    ValueError
+        unknown, repeated, missing or coupled coordinate names; array shapes that disagree.
+    NotImplementedError
+        ``external_loads`` given; enforced constraints other than coordinate couplers.
+    """
+    if external_loads is not None:
+        raise NotImplementedError("inverse_dynamics: external_loads are not supported yet; "
+                                  "pass None")
+    names = list(coordinate_names)
+    q, qd, qdd = (_frames(x, len(names), w) for x, w in ((q, "q"), (qd, "qd"), (qdd, "qdd")))
+    if not q.shape[0] == qd.shape[0] == qdd.shape[0]:
+        raise ValueError(f"q, qd, qdd have different numbers of frames: "
+                         f"{q.shape[0]}, {qd.shape[0]}, {qdd.shape[0]}")
+
+    couplers = _couplers(model)
+    cs = model.getCoordinateSet()
+    all_names = [cs.get(i).getName() for i in range(cs.getSize())]
+    dependents = {c.dependent for c in couplers}
+    independent = [n for n in all_names if n not in dependents]
+    if len(set(names)) != len(names):
+        raise ValueError(f"coordinate_names: repeated names in {names}")
+    problems = []
+    if unknown := sorted(set(names) - set(all_names)):
+        problems.append(f"unknown {unknown}")
+    if coupled := sorted(set(names) & dependents):
+        problems.append(f"coupled (dependent) {coupled}")
+    if missing := sorted(set(independent) - set(names)):
+        problems.append(f"missing {missing}")
+    if problems:
+        raise ValueError("coordinate_names: " + "; ".join(problems))
+
+    if not model.hasSystem():
+        model.initSystem()
+    state = osim.State(model.getWorkingState())  # a copy: the model's state is left alone
+    forces = model.getForceSet()
+    for i in range(forces.getSize()):
+        forces.get(i).setAppliesForce(state, False)
+    index = _mobility_index(model, state, all_names)
+    solver = osim.InverseDynamicsSolver(model)
+
+    col = np.array([index[n] for n in names])
+    column_of = {n: k for k, n in enumerate(names)}
+    nu = state.getNU()
+    out = np.empty_like(q)
+    big_q, big_u, big_udot = np.zeros(nu), np.zeros(nu), np.zeros(nu)
+    for f in range(q.shape[0]):
+        big_q[col], big_u[col], big_udot[col] = q[f], qd[f], qdd[f]
+        grads = []
+        for c in couplers:
+            k = [column_of[n] for n in c.independent]
+            value, speed, acc, grad = c.evaluate(q[f, k], qd[f, k], qdd[f, k])
+            d = index[c.dependent]
+            big_q[d], big_u[d], big_udot[d] = value, speed, acc
+            grads.append((k, d, grad))
+        state.setQ(osim.Vector.createFromMat(big_q))
+        state.setU(osim.Vector.createFromMat(big_u))
+        tau = solver.solve(state, osim.Vector.createFromMat(big_udot)).to_numpy()
+        out[f] = tau[col]
+        for k, d, grad in grads:
+            out[f, k] += tau[d] * grad
+    drain_log()
+    return out
