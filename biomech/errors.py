@@ -37,3 +37,12 @@ class MotionFileError(BiomechError):
     def __reduce__(self) -> tuple[type[MotionFileError], tuple[str, int | None, str]]:
         # Rebuild from the parts so the error survives pickling (process pools).
         return (type(self), (self.path, self.line, self.problem))
+
+
+def field_path(loc: tuple) -> str:
+    """Dotted field path from a pydantic error location: ``("muscles", "vasti", "path", 2)`` ->
+    ``muscles.vasti.path[2]``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "<root>"

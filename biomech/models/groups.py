@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from biomech.errors import SpecError
+from biomech.errors import SpecError, field_path
+from biomech.io.config import read_yaml
 from biomech.models.build import MODELS_DIR
 
 GROUPS_DIR = MODELS_DIR / "groups"
@@ -131,13 +131,6 @@ class _GroupMapFile(_Strict):
     groups: _Groups
 
 
-def _field_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out or "<root>"
-
-
 def _describe(err: dict) -> str:
     kind, loc = err["type"], err["loc"]
     in_groups = len(loc) == 2 and loc[0] == "groups"
@@ -193,7 +186,7 @@ def parse_group_map(data: object, source: str = "<group map>", path: Path | None
         spec = _GroupMapFile.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise SpecError(source, _field_path(tuple(err["loc"])), _describe(err)) from None
+        raise SpecError(source, field_path(tuple(err["loc"])), _describe(err)) from None
     groups: dict[str, dict[str, tuple[str, ...]]] = {}
     for name in GROUP_NAMES:
         sides: _Sides = getattr(spec.groups, name)
@@ -246,16 +239,7 @@ def load_group_map(name_or_path: str | Path) -> GroupMap:
         One line naming the file, the field path and what was expected.
     """
     path = _as_path(name_or_path)
-    if not path.is_file():
-        raise SpecError(str(path), "<file>", "no such group map file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "<file>"
-        raise SpecError(str(path), where,
-                        f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_group_map(data, str(path), path)
+    return parse_group_map(read_yaml(path, "group map"), str(path), path)
 
 
 def _model_key(model_name: str) -> str:

@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from biomech.errors import SpecError
+from biomech.errors import SpecError, field_path
+from biomech.io.config import read_yaml
 
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -248,16 +248,6 @@ class ModelSpec(_Strict):
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): ")
 
 
-def _field_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "<root>"
-
-
 def _describe(err: dict) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "missing":
@@ -286,7 +276,7 @@ def parse_spec(data: object, source: str = "<spec>") -> ModelSpec:
         m = _FIELD_PREFIX.match(msg)
         if not loc and m:
             raise SpecError(source, m.group(1), msg[m.end():]) from None
-        raise SpecError(source, _field_path(loc), msg) from None
+        raise SpecError(source, field_path(loc), msg) from None
 
 
 def load_spec(path: str | Path) -> ModelSpec:
@@ -297,13 +287,4 @@ def load_spec(path: str | Path) -> ModelSpec:
     SpecError
         One line naming the file, the field path and what was expected.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(str(path), "<file>", "no such model spec file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "<file>"
-        raise SpecError(str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_spec(data, str(path))
+    return parse_spec(read_yaml(path, "model spec"), str(path))
