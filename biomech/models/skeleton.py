@@ -98,6 +98,7 @@ class Skeleton:
     patellae: tuple[PatellaCoupling, ...]
     coordinates: tuple[CoordinateRange, ...]
     segment_lengths_m: dict[str, float] = field(default_factory=dict)
+    landmarks_m: dict[str, tuple[str, tuple[float, float]]] = field(default_factory=dict)
     mass_kg: float = 0.0
     height_m: float = 0.0
     gravity_m_s2: float = -9.80665
@@ -290,5 +291,16 @@ def build_skeleton(spec: ModelSpec, *, mass_kg: float, height_m: float) -> Skele
 
     lengths = dict(L)
     lengths["hip_half_width"] = hip_w
+    # Foot landmarks on the sole (foot frame, m): heel (under the heel contact sphere centre),
+    # first metatarsal-phalangeal joint, toe tip (heel end + de Leva foot length).
+    sole = foot.sole_y_m * s_foot
+    heel_x = spec.contact.spheres["heel"].location_m[0] * s_foot if "heel" in spec.contact.spheres \
+        else foot.calcn_origin_m[0] * s_foot
+    landmarks: dict[str, tuple[str, tuple[float, float]]] = {}
+    for side in SIDES:
+        landmarks[f"heel_{side}"] = (f"calcn_{side}", (heel_x, sole))
+        landmarks[f"heel_edge_{side}"] = (f"calcn_{side}", (foot.calcn_origin_m[0] * s_foot, sole))
+        landmarks[f"mtp_{side}"] = (f"calcn_{side}", (foot.mtp_m[0] * s_foot, sole))
+        landmarks[f"toe_{side}"] = (f"calcn_{side}", (foot.calcn_origin_m[0] * s_foot + L["foot"], sole))
     return Skeleton(tuple(bodies), tuple(joints), tuple(patellae), tuple(coords), lengths,
-                    float(mass_kg), float(height_m))
+                    landmarks, float(mass_kg), float(height_m))

@@ -43,7 +43,7 @@ from sympy.physics import mechanics as me
 
 from biomech.models.skeleton import Joint, Skeleton
 
-__all__ = ["SymbolicModel"]
+__all__ = ["SymbolicModel", "frame_kinematics"]
 
 Engine = Literal["explicit", "kanes_method"]
 
@@ -76,9 +76,29 @@ def _ordered_joints(skeleton: Skeleton) -> list[Joint]:
     return ordered
 
 
-def _kinematics(skeleton: Skeleton, q: dict[str, sp.Symbol]
-                ) -> tuple[dict[str, sp.Matrix], dict[str, sp.Expr]]:
-    """Origin (2x1, ground components, m) and rotation about z (rad) of every body frame."""
+def frame_kinematics(skeleton: Skeleton, q: dict[str, sp.Symbol]
+                     ) -> tuple[dict[str, sp.Matrix], dict[str, sp.Expr]]:
+    """Exact planar pose of every body frame of a skeleton, as sympy expressions.
+
+    Parameters
+    ----------
+    skeleton : the planar skeleton (SI units)
+    q : coordinate name -> sympy symbol (or expression), for every independent coordinate
+        (rad or m); patellae follow the coordinate that drives them
+
+    Returns
+    -------
+    origin : dict
+        body name (and ``"ground"``) -> origin of the body frame in ground, 2x1 Matrix (x, y), m
+    theta : dict
+        body name (and ``"ground"``) -> rotation of the body frame about ground z, rad
+
+    Raises
+    ------
+    ValueError
+        joints or patellae not connected to ground, an unknown joint kind, or a body that no
+        joint or patella places.
+    """
     origin: dict[str, sp.Matrix] = {"ground": sp.zeros(2, 1)}
     theta: dict[str, sp.Expr] = {"ground": sp.S.Zero}
 
@@ -220,7 +240,7 @@ class SymbolicModel:
         q = tuple(sp.Symbol(f"q_{n}") for n in names)
         qd = tuple(sp.Symbol(f"qd_{n}") for n in names)
         qdd = tuple(sp.Symbol(f"qdd_{n}") for n in names)
-        origin, theta = _kinematics(skeleton, dict(zip(names, q, strict=True)))
+        origin, theta = frame_kinematics(skeleton, dict(zip(names, q, strict=True)))
         com = {b.name: origin[b.name] + _rot(theta[b.name]) * sp.Matrix(b.com_m[:2])
                for b in skeleton.bodies}
         if engine == "explicit":

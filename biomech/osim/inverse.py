@@ -6,13 +6,14 @@ tree, e.g. hip_r, hip_l, knee_r, ...), not in CoordinateSet order; the mapping i
 call by giving every coordinate a distinct speed and reading where it lands in the state's U.
 Coordinates driven by a ``CoordinateCouplerConstraint`` (e.g. the patella following the knee)
 are filled in from their coupling function, and their generalized force is projected onto the
-coordinates that drive them.
+coordinates that drive them. External loads (:class:`ExternalLoad`, e.g. a ground reaction force
+at the centre of pressure) are applied per frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,9 +21,55 @@ from biomech.osim import drain_log, osim
 
 __all__ = ["ExternalLoad", "inverse_dynamics", "independent_coordinates"]
 
-#: One external load on one frame: (body name, force in ground (N, 3 components),
-#: point of application in ground (m, 3 components)).
-ExternalLoad = tuple[str, np.ndarray, np.ndarray]
+
+def _xyz(x: np.ndarray | Sequence[float], what: str) -> np.ndarray:
+    a = np.array(x, dtype=float)  # a copy: the load does not change with the caller's array
+    if a.ndim not in (1, 2) or a.shape[-1] != 3:
+        raise ValueError(f"ExternalLoad.{what}: expected shape (3,) or (n_frames, 3), got {a.shape}")
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class ExternalLoad:
+    """A load applied to one body, frame by frame, everything in ground components.
+
+    Parameters
+    ----------
+    body : name of the body the load acts on (e.g. ``"calcn_r"``)
+    force_n : force (N), shape (n_frames, 3), or (3,) for the same force in every frame
+    point_m : point of application of the force in ground (m), e.g. the centre of pressure;
+        shape (n_frames, 3) or (3,). The body need not contain the point: the force acts on
+        the body as if rigidly attached to it there.
+    torque_nm : free moment (N m), a pure couple, shape (n_frames, 3) or (3,); default zero
+
+    Notes
+    -----
+    Arrays are copied and made read-only. In a planar model only the force's x and y
+    components, the torque's z component and the point's x and y coordinates do work.
+    """
+
+    body: str
+    force_n: np.ndarray
+    point_m: np.ndarray
+    torque_nm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.body, str) or not self.body:
+            raise ValueError(f"ExternalLoad.body: expected a body name, got {self.body!r}")
+        for name in ("force_n", "point_m", "torque_nm"):
+            object.__setattr__(self, name, _xyz(getattr(self, name), name))
+
+    def per_frame(self, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Force (N), point (m) and torque (N m), each of shape (n_frames, 3)."""
+        out = []
+        for name in ("force_n", "point_m", "torque_nm"):
+            a = getattr(self, name)
+            if a.ndim == 2 and a.shape[0] != n_frames:
+                raise ValueError(f"external load on {self.body}: {name} has {a.shape[0]} frames, "
+                                 f"the motion {n_frames}")
+            out.append(np.broadcast_to(a, (n_frames, 3)))
+        return out[0], out[1], out[2]
 
 
 @dataclass(frozen=True)
@@ -124,9 +171,57 @@ def _frames(x: np.ndarray, n_coords: int, what: str) -> np.ndarray:
     return x
 
 
+@dataclass(frozen=True)
+class _BodyLoad:
+    """An external load resolved on the model: body, mobilized-body index, per-frame arrays."""
+
+    body: osim.Body
+    mobod: int
+    force: np.ndarray
+    point: np.ndarray
+    torque: np.ndarray
+
+
+def _loads(model: osim.Model, external_loads: Mapping[str, ExternalLoad] | Sequence[ExternalLoad]
+           | None, n_frames: int) -> list[_BodyLoad]:
+    """Check the loads against the model and the number of frames."""
+    if external_loads is None:
+        return []
+    items = list(external_loads.values() if isinstance(external_loads, Mapping) else external_loads)
+    bodies = model.getBodySet()
+    out = []
+    for k, load in enumerate(items):
+        if not isinstance(load, ExternalLoad):
+            raise TypeError(f"external_loads[{k}]: expected an ExternalLoad, got {type(load).__name__}")
+        if not bodies.contains(load.body):
+            known = [bodies.get(i).getName() for i in range(bodies.getSize())]
+            raise ValueError(f"external load on {load.body!r}: no such body; expected one of {known}")
+        body = bodies.get(load.body)
+        out.append(_BodyLoad(body, int(body.getMobilizedBodyIndex()), *load.per_frame(n_frames)))
+    return out
+
+
+def _load_generalized_forces(model: osim.Model, state: osim.State, loads: list[_BodyLoad],
+                             frame: int) -> np.ndarray:
+    """J^T of the loads' spatial forces at their body origins (mobility order, N m or N).
+
+    ``state`` must be realised to the Position stage.
+    """
+    matter = model.getMatterSubsystem()
+    jac = osim.Matrix()
+    matter.calcSystemJacobian(state, jac)  # (6 n_mobilized_bodies) x nu
+    spatial = np.zeros((jac.nrow() // 6, 2, 3))  # per mobilized body: (moment, force), ground
+    for ld in loads:
+        origin = ld.body.getPositionInGround(state).to_numpy()
+        force = ld.force[frame]
+        spatial[ld.mobod, 0] += np.cross(ld.point[frame] - origin, force) + ld.torque[frame]
+        spatial[ld.mobod, 1] += force
+    return jac.to_numpy().T @ spatial.reshape(-1)
+
+
 def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.ndarray,
                      qd: np.ndarray, qdd: np.ndarray, *,
-                     external_loads: Sequence[Sequence[ExternalLoad]] | None = None
+                     external_loads: Mapping[str, ExternalLoad] | Sequence[ExternalLoad] | None = None
                      ) -> np.ndarray:
     """Generalized forces of the independent coordinates that produce a motion.
 
@@ -149,26 +244,32 @@ def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.n
     q : coordinate values, shape (n_frames, n_coords): rad or m
     qd : coordinate speeds, same shape: rad/s or m/s
     qdd : coordinate accelerations, same shape: rad/s^2 or m/s^2
-    external_loads : per frame, a list of ``(body, force_in_ground_N, point_in_ground_m)``.
-        Not yet supported: only None (no external load) is accepted; anything else raises
-        NotImplementedError.
+    external_loads : loads applied to the bodies in every frame, as a sequence of
+        :class:`ExternalLoad` or a mapping of names (e.g. ``"grf_r"``; only for the caller) to
+        them; None or empty for none. Each load is a force F at a point p and a free moment T
+        (ground components); it is applied to its body as the spatial force
+        (T + (p - o) x F, F) at the body origin o, and its generalized force J^T (T + ..., F)
+        (J: the system Jacobian of the body origins) is subtracted from the solver's result,
+        which keeps every force the two-argument solve applies (gravity) exactly as without
+        loads. Several loads may act on one body.
 
     Returns
     -------
     numpy.ndarray
         shape (n_frames, n_coords), generalized forces in ``coordinate_names`` order: N m for
-        rotational, N for translational coordinates.
+        rotational, N for translational coordinates. They are the forces the joints (and the
+        residuals on the ground-pelvis joint) must add to gravity and the external loads.
 
     Raises
     ------
     ValueError
-        unknown, repeated, missing or coupled coordinate names; array shapes that disagree.
+        unknown, repeated, missing or coupled coordinate names; array shapes that disagree;
+        an external load on a body the model does not have (or on ground).
+    TypeError
+        ``external_loads`` holding something other than :class:`ExternalLoad`.
     NotImplementedError
-        ``external_loads`` given; enforced constraints other than coordinate couplers.
+        enforced constraints other than coordinate couplers.
     """
-    if external_loads is not None:
-        raise NotImplementedError("inverse_dynamics: external_loads are not supported yet; "
-                                  "pass None")
     names = list(coordinate_names)
     q, qd, qdd = (_frames(x, len(names), w) for x, w in ((q, "q"), (qd, "qd"), (qdd, "qdd")))
     if not q.shape[0] == qd.shape[0] == qdd.shape[0]:
@@ -194,6 +295,7 @@ def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.n
 
     if not model.hasSystem():
         model.initSystem()
+    loads = _loads(model, external_loads, q.shape[0])
     state = osim.State(model.getWorkingState())  # a copy: the model's state is left alone
     forces = model.getForceSet()
     for i in range(forces.getSize()):
@@ -218,6 +320,8 @@ def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.n
         state.setQ(osim.Vector.createFromMat(big_q))
         state.setU(osim.Vector.createFromMat(big_u))
         tau = solver.solve(state, osim.Vector.createFromMat(big_udot)).to_numpy()
+        if loads:
+            tau = tau - _load_generalized_forces(model, state, loads, f)
         out[f] = tau[col]
         for k, d, grad in grads:
             out[f, k] += tau[d] * grad
