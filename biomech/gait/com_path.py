@@ -439,12 +439,16 @@ class ComPath:
         return grf
 
 
-def _stance_rhs(k_over_m: float, leg: float, g: float) -> Callable[[float, np.ndarray], list[float]]:
-    def rhs(_t: float, state: np.ndarray) -> list[float]:
+def _stance_rhs(k_over_m: float, leg: float, g: float, travel: float = 0.0, t_c: float = 1.0
+                ) -> Callable[[float, np.ndarray], list[float]]:
+    """Spring-mass stance; the spring's foot moves from -travel/2 to +travel/2 (linear in time)."""
+
+    def rhs(t: float, state: np.ndarray) -> list[float]:
         x, y, vx, vy = state
-        r = math.hypot(x, y)
+        dx = x - travel * (t / t_c - 0.5)
+        r = math.hypot(dx, y)
         scale = k_over_m * (leg - r) / r
-        return [vx, vy, scale * x, scale * y - g]
+        return [vx, vy, scale * dx, scale * y - g]
 
     return rhs
 
@@ -460,22 +464,23 @@ def _leg_collapse(leg: float) -> Callable[[float, np.ndarray], float]:
 
 
 def _integrate_stance(
-    k_over_m: float, theta: float, u: float, v0: float, leg: float, g: float, t_eval: np.ndarray
+    k_over_m: float, theta: float, u: float, v0: float, leg: float, g: float, t_eval: np.ndarray,
+    travel: float = 0.0, t_c: float = 1.0,
 ) -> np.ndarray | None:
     """States ``(x, y, vx, vy)`` relative to the foot at ``t_eval`` (s from touchdown), (4, n).
 
     ``None`` when the leg collapses below ``_MIN_LEG_FRACTION * L0`` (or the COM reaches the
     ground) before the last time.
     """
-    start = [-leg * math.sin(theta), leg * math.cos(theta), u, -v0]
+    start = [-travel / 2.0 - leg * math.sin(theta), leg * math.cos(theta), u, -v0]
     speed_scale = max(abs(u), abs(v0), 1.0)
     sol = solve_ivp(
-        _stance_rhs(k_over_m, leg, g),
+        _stance_rhs(k_over_m, leg, g, travel, t_c),
         (0.0, float(t_eval[-1])),
         start,
         method="DOP853",
         t_eval=t_eval,
-        events=_leg_collapse(leg),
+        events=_leg_collapse(leg) if travel == 0.0 else None,
         rtol=_RTOL,
         atol=[_RTOL * leg, _RTOL * leg, _RTOL * speed_scale, _RTOL * speed_scale],
     )
@@ -494,7 +499,8 @@ def _infeasible(params: StrideParams, leg: float, why: str) -> ValueError:
     )
 
 
-def _solve_slip(params: StrideParams, leg: float) -> tuple[float, float, float, float]:
+def _solve_slip(params: StrideParams, leg: float, travel: float = 0.0
+                ) -> tuple[float, float, float, float]:
     """Leg stiffness over mass (1/s²), touchdown angle (rad), horizontal and vertical speeds.
 
     Unknowns are ``z = (log(k t_c² / m), logit(sin(theta) / s_max))``: the map keeps the
@@ -503,7 +509,7 @@ def _solve_slip(params: StrideParams, leg: float) -> tuple[float, float, float, 
     """
     g, t_c, t_f = params.gravity_m_s2, params.contact_time_s, params.flight_time_s
     distance = params.speed_m_s * params.step_time_s
-    half_contact = params.speed_m_s * t_c / 2.0
+    half_contact = (params.speed_m_s * t_c - travel) / 2.0
     if half_contact > _MAX_SIN_THETA * leg:
         raise _infeasible(
             params,
@@ -512,17 +518,17 @@ def _solve_slip(params: StrideParams, leg: float) -> tuple[float, float, float, 
             f"can sweep ({2.0 * _MAX_SIN_THETA * leg:.3g} m)",
         )
     v0 = g * t_f / 2.0
-    s_max = min(_MAX_SIN_THETA, distance / (2.0 * leg))
+    s_max = min(_MAX_SIN_THETA, (distance - travel) / (2.0 * leg))
     t_half = np.array([t_c / 2.0])
 
     def unpack(z: np.ndarray) -> tuple[float, float, float]:
         k_over_m = math.exp(z[0]) / t_c**2
         sin_theta = s_max / (1.0 + math.exp(-z[1]))
-        return k_over_m, math.asin(sin_theta), (distance - 2.0 * leg * sin_theta) / t_f
+        return k_over_m, math.asin(sin_theta), (distance - travel - 2.0 * leg * sin_theta) / t_f
 
     def residual(z: np.ndarray) -> np.ndarray:
         k_over_m, theta, u = unpack(z)
-        states = _integrate_stance(k_over_m, theta, u, v0, leg, g, t_half)
+        states = _integrate_stance(k_over_m, theta, u, v0, leg, g, t_half, travel, t_c)
         if states is None:
             return np.array([1.0, 1.0])
         x, _, _, vy = states[:, 0]
@@ -555,6 +561,7 @@ def plan_running_com(
     leg_length_m: float = DEFAULT_LEG_LENGTH_M,
     n_per_step: int = 200,
     n_steps: int = 2,
+    contact_travel_m: float = 0.0,
 ) -> ComPath:
     """Plan a periodic COM path of running with a spring-mass stance and a ballistic flight.
 
@@ -574,6 +581,12 @@ def plan_running_com(
         Samples per step (default 200); the path has ``n_steps * n_per_step + 1`` samples.
     n_steps : int, optional
         Number of steps (default 2, one stride: right then left foot).
+    contact_travel_m : float, optional
+        Distance (m) the spring's contact point travels forward (in the direction of travel),
+        at constant speed, during stance: the progression of the centre of pressure along the
+        foot as it rolls (heel to metatarsal heads for a rearfoot strike). Default 0 (a fixed
+        point, the classic spring-mass model). ``foot_position_m`` is the point's mid-stance
+        position.
 
     Returns
     -------
@@ -595,17 +608,21 @@ def plan_running_com(
 
     g, m = params.gravity_m_s2, params.mass_kg
     t_c, t_f, step_time = params.contact_time_s, params.flight_time_s, params.step_time_s
-    k_over_m, theta, u, v0 = _solve_slip(params, leg)
+    travel = float(contact_travel_m)
+    if not 0.0 <= travel < params.speed_m_s * t_c:
+        raise ValueError(f"contact_travel_m: {travel:g} m must be in [0, speed * contact time)")
+    k_over_m, theta, u, v0 = _solve_slip(params, leg, travel)
 
     # One step on the local clock (0 = touchdown); every step is the same, shifted in x.
     local_t = np.arange(n_per_step) * (step_time / n_per_step)
     stance = local_t <= t_c
     stance_t = local_t[stance]
     t_eval = np.unique(np.concatenate([stance_t, [t_c / 2.0, t_c]]))
-    states = _integrate_stance(k_over_m, theta, u, v0, leg, g, t_eval)
+    states = _integrate_stance(k_over_m, theta, u, v0, leg, g, t_eval, travel, t_c)
     if states is None:  # pragma: no cover - the solved stance reached mid-stance already
         raise _infeasible(params, leg, "the leg spring collapses in stance")
-    compression = leg - np.hypot(states[0], states[1])
+    foot_t = travel * (t_eval / t_c - 0.5)
+    compression = leg - np.hypot(states[0] - foot_t, states[1])
     if np.min(compression) < -1e-9 * leg or np.min(states[1]) <= 0.0:
         raise _infeasible(params, leg, "the leg spring would pull on the ground in stance")
     at = {float(t): states[:, i] for i, t in enumerate(t_eval)}
@@ -616,9 +633,10 @@ def plan_running_com(
     vel = np.empty((n_per_step, 2))
     acc = np.empty((n_per_step, 2))
     rel[stance], vel[stance] = stance_states[:2].T, stance_states[2:].T
-    r = np.hypot(rel[stance, 0], rel[stance, 1])
+    dx = rel[stance, 0] - travel * (stance_t / t_c - 0.5)
+    r = np.hypot(dx, rel[stance, 1])
     spring = k_over_m * (leg - r) / r
-    acc[stance] = np.column_stack([spring * rel[stance, 0], spring * rel[stance, 1] - g])
+    acc[stance] = np.column_stack([spring * dx, spring * rel[stance, 1] - g])
 
     def ballistic(dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = np.column_stack([takeoff[0] + takeoff[2] * dt, takeoff[1] + takeoff[3] * dt - 0.5 * g * dt**2])
@@ -630,7 +648,7 @@ def plan_running_com(
     end_pos, end_vel = ballistic(np.array([t_f]))
 
     # Assemble the steps in the mechanics frame (x forward along the travel), then flip x.
-    foot_x = leg * math.sin(theta) + params.step_length_m * np.arange(n_steps)
+    foot_x = travel / 2.0 + leg * math.sin(theta) + params.step_length_m * np.arange(n_steps)
     n = n_steps * n_per_step + 1
     pos = np.empty((n, 2))
     velocity = np.empty((n, 2))

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.interpolate import make_interp_spline
-from scipy.optimize import brentq
+from scipy.optimize import brentq, root
 
 from biomech.errors import BiomechError
 from biomech.gait.com_path import ComPath, StrideParams, plan_running_com
@@ -159,17 +159,24 @@ class _Leg:
             thigh, knee = guess[:, 0].copy(), guess[:, 1].copy()
         h = 1e-7
         act = ~far
-        for _ in range(50):
+        for _ in range(100):
             r = self.ankle(hip_xy, thigh, knee) - ankle_xy
             if np.max(np.abs(r[act]), initial=0.0) < 1e-13:
                 break
             j_t = (self.ankle(hip_xy, thigh + h, knee) - self.ankle(hip_xy, thigh - h, knee)) / (2 * h)
             j_k = (self.ankle(hip_xy, thigh, knee + h) - self.ankle(hip_xy, thigh, knee - h)) / (2 * h)
-            det = j_t[:, 0] * j_k[:, 1] - j_k[:, 0] * j_t[:, 1]
-            det = np.where(np.abs(det) < 1e-12, 1e-12, det)
-            thigh = np.where(act, thigh - (j_k[:, 1] * r[:, 0] - j_k[:, 0] * r[:, 1]) / det, thigh)
-            knee = np.where(act, knee - (-j_t[:, 1] * r[:, 0] + j_t[:, 0] * r[:, 1]) / det, knee)
-            knee = np.clip(knee, 0.0, np.pi)
+            # damped Newton (Levenberg-Marquardt on the 2x2 system), steps limited to 0.1 rad:
+            # robust near the straight knee, where the Jacobian is singular
+            a11 = j_t[:, 0] ** 2 + j_t[:, 1] ** 2 + 1e-12
+            a22 = j_k[:, 0] ** 2 + j_k[:, 1] ** 2 + 1e-12
+            a12 = j_t[:, 0] * j_k[:, 0] + j_t[:, 1] * j_k[:, 1]
+            b1 = j_t[:, 0] * r[:, 0] + j_t[:, 1] * r[:, 1]
+            b2 = j_k[:, 0] * r[:, 0] + j_k[:, 1] * r[:, 1]
+            det = a11 * a22 - a12**2
+            d_t = np.clip((a22 * b1 - a12 * b2) / det, -0.1, 0.1)
+            d_k = np.clip((a11 * b2 - a12 * b1) / det, -0.1, 0.1)
+            thigh = np.where(act, thigh - d_t, thigh)
+            knee = np.clip(np.where(act, knee - d_k, knee), 0.0, np.pi)
         err = float(np.max(np.hypot(*(self.ankle(hip_xy, thigh, knee) - ankle_xy).T)))
         return thigh, knee, err
 
@@ -261,8 +268,7 @@ def _derivs_at(t: np.ndarray, y: np.ndarray, at: float) -> tuple[float, float, f
 # ----------------------------------------------------------------------- the synthesis ----
 def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                        kinematics: PlanarKinematics | None = None,
-                       max_iterations: int = 200, tolerance_rad: float = 1e-10,
-                       relaxation: float = 0.5,
+                       max_iterations: int = 100, tolerance_m: float = 1e-11,
                        ) -> tuple[Motion, SynthesisReport]:
     """Synthesise steady running on ``skeleton`` from mechanics; see the module docstring.
 
@@ -291,102 +297,149 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     q_ref[0, idx["pelvis_tilt"]], q_ref[0, idx["lumbar_extension"]] = tilt, lumbar
     com_standing = hip_height + kin.com(q_ref)[0, 1]   # standing COM height above the sole, m
 
-    def solve(leg_length_m: float) -> dict:
-        """Plan the COM with spring rest length ``leg_length_m`` and solve the stride's angles."""
+    # The spring's contact point rolls with the foot, from the pivot it lands on to the pivot it
+    # leaves from (the rigid foot's rockers): toes up -> heel, toes down -> metatarsal heads,
+    # flat -> the middle of the two.
+    mid_local = 0.5 * (foot.heel[0] + foot.mtp[0])
+
+    def contact_x(angle_deg: float) -> float:
+        if angle_deg > 0:
+            return float(foot.heel[0])
+        if angle_deg < 0:
+            return float(foot.mtp[0])
+        return float(mid_local)
+
+    x_land = contact_x(inputs.foot_angle_at_contact_deg)
+    x_leave = contact_x(inputs.foot_angle_at_toe_off_deg)
+    travel = max(0.0, stride.direction_sign * (x_leave - x_land))
+
+    def support_mid(spring_mid_x: float) -> float:
+        """Ground x of the heel-metatarsal midpoint given the spring's mid-stance contact x."""
+        landing_ground = spring_mid_x - stride.direction_sign * travel / 2.0
+        return landing_ground + (mid_local - x_land)
+
+    def solve(leg_length_m: float, init: np.ndarray | None = None) -> dict:
+        """Plan the COM with spring rest length ``leg_length_m`` and solve the stride.
+
+        Unknown: the pelvis (mid-hip) path over one stride. Given it, the stance leg follows from
+        inverse kinematics, the swing leg from its polynomials, and the residual is the model's
+        COM minus the planned COM. Solved with Newton-Krylov (the swing leg's mass couples every
+        frame to the stance boundary states). ``init`` is a previous pelvis path (warm start).
+        """
         plan: ComPath = plan_running_com(stride, leg_length_m=leg_length_m,
-                                         n_per_step=inputs.samples_per_step, n_steps=2)
+                                         n_per_step=inputs.samples_per_step, n_steps=2,
+                                         contact_travel_m=travel)
         t = np.asarray(plan.time_s)[:-1]          # one stride, periodic (endpoint dropped)
         n = t.size
         com = np.asarray(plan.position_m)[:-1]
         stance = t <= t_c + 1e-12                 # right stance at the start of the stride
-        phi = sole_angle(np.clip(t / t_c, 0.0, 1.0), inputs)
-        ankle_target, _ = foot.pose(phi[stance], float(plan.foot_position_m[0][0]))
-        right = np.zeros((n, 3))
-        hip0 = com[stance] - np.array([0.0, com_standing - hip_height])
-        th, kn, _ = leg.solve(hip0, ankle_target)
-        right[stance, 0], right[stance, 1] = th - tilt, kn
-        right[stance, 2] = phi[stance] - (th - kn)
         swing = ~stance
-        change, iterations, ik_err = np.inf, 0, 0.0
-        for iterations in range(1, max_iterations + 1):
-            ts = t[stance]
+        ts = t[stance]
+        phi = sole_angle(np.clip(t / t_c, 0.0, 1.0), inputs)
+        ankle_target, _ = foot.pose(phi[stance], support_mid(float(plan.foot_position_m[0][0])))
+        keys = {0: (inputs.peak_hip_swing_fraction, inputs.peak_swing_hip_flexion_deg),
+                1: (inputs.peak_knee_swing_fraction, inputs.peak_swing_knee_flexion_deg),
+                2: (0.5, inputs.swing_ankle_angle_deg)}
+
+        def legs(pelvis: np.ndarray) -> tuple[np.ndarray, float]:
+            th, kn, err = leg.solve(pelvis[stance], ankle_target)
+            right = np.zeros((n, 3))
+            right[stance] = np.column_stack([th - tilt, kn, phi[stance] - (th - kn)])
             for j in range(3):   # swing polynomials from the stance boundary states
                 start = _derivs_at(ts, right[stance, j], ts[-1])
                 end = _derivs_at(ts + T, right[stance, j], T)  # next touchdown = this one + T
-                frac, value = {0: (inputs.peak_hip_swing_fraction, inputs.peak_swing_hip_flexion_deg),
-                               1: (inputs.peak_knee_swing_fraction, inputs.peak_swing_knee_flexion_deg),
-                               2: (0.5, inputs.swing_ankle_angle_deg)}[j]
+                frac, value = keys[j]
                 vias = ((ts[-1] + frac * (T - ts[-1]), math.radians(value)),)
                 if j == 0 and inputs.min_swing_hip_flexion_deg is not None:
                     vias = ((ts[-1] + inputs.min_hip_swing_fraction * (T - ts[-1]),
                              math.radians(inputs.min_swing_hip_flexion_deg)),) + vias
                 coef = _poly_through(ts[-1], T, start, end, vias)
                 right[swing, j] = np.polynomial.polynomial.polyval(t[swing] - ts[-1], coef)
+            return right, err
+
+        def pose(right: np.ndarray) -> np.ndarray:
             q = np.zeros((n, len(names)))
             q[:, idx["pelvis_tilt"]] = tilt
             q[:, idx["lumbar_extension"]] = lumbar
             for j, base in enumerate(LEG_JOINTS):
                 q[:, idx[f"{base}_r"]] = right[:, j]
                 q[:, idx[f"{base}_l"]] = np.roll(right[:, j], n_step, axis=0)
-            pelvis = com - kin.com(q)
-            if log.isEnabledFor(logging.DEBUG) and iterations <= 8:
-                off = com[0] - pelvis[0]
-                log.debug("it %d: COM-pelvis offset at TD (%.3f, %.3f) m, stance hip/knee at TD "
-                          "%.1f/%.1f deg", iterations, off[0], off[1],
-                          math.degrees(right[0, 0]), math.degrees(right[0, 1]))
-            th, kn, ik_err = leg.solve(pelvis[stance], ankle_target)
-            if not np.all(np.isfinite(th)) or (ik_err > 0.05 and iterations > 20):
-                log.debug("L0 %.3f m: stance IK failed at iteration %d (error %.2e m)",
-                          leg_length_m, iterations, ik_err)
-                return {"ok": False, "plan": plan}
-            new = np.column_stack([th - tilt, kn, phi[stance] - (th - kn)])
-            change = float(np.max(np.abs(new - right[stance])))
-            # under-relaxed fixed point: the swing leg's mass moves the COM, which moves the
-            # pelvis and so the stance leg
-            right[stance] += relaxation * (new - right[stance])
-            if change < tolerance_rad:
-                break
-        log.debug("L0 %.3f m: %d iterations, last change %.2e rad, knee at contact %.1f deg, "
-                  "IK error %.1e m", leg_length_m, iterations, change, math.degrees(right[0, 1]), ik_err)
-        return {"ok": change < 1e-6 and ik_err < 1e-9, "plan": plan, "right": right, "t": t, "stance": stance,
-                "iterations": iterations, "change": change, "ik_err": ik_err}
+            return q
+
+        def residual(x: np.ndarray) -> np.ndarray:
+            pelvis = x.reshape(n, 2)
+            right, _ = legs(pelvis)
+            return (com - kin.com(pose(right)) - pelvis).ravel()
+
+        x0 = init if init is not None else \
+            (com - np.array([0.0, com_standing - hip_height])).ravel()
+        try:
+            with np.errstate(all="ignore"):
+                sol = root(residual, x0, method="krylov",
+                           options={"fatol": tolerance_m, "maxiter": max_iterations})
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            log.debug("L0 %.4f m: solver failed (%s)", leg_length_m, exc)
+            return {"ok": False, "plan": plan}
+        pelvis = sol.x.reshape(n, 2)
+        right, ik_err = legs(pelvis)
+        err = float(np.max(np.abs(residual(sol.x))))
+        ok = bool(np.isfinite(err) and err < 1e-8 and ik_err < 1e-9)
+        log.debug("L0 %.4f m: %s after %d iterations, COM error %.1e m, IK error %.1e m, "
+                  "knee at contact %.1f deg", leg_length_m, "ok" if ok else "failed",
+                  sol.get("nit", -1), err, ik_err, math.degrees(right[0, 1]))
+        return {"ok": ok, "plan": plan, "right": right, "t": t, "pelvis": sol.x,
+                "iterations": int(sol.get("nit", 0)), "change": err, "ik_err": ik_err}
 
     # Spring rest length: chosen so that the stance knee is flexed by the published mean
     # knee flexion at contact when the leg spring touches down (the leg length at touchdown of
     # McMahon & Cheng 1990); the rest of stance follows from the mechanics.
     target = math.radians(inputs.knee_flexion_at_contact_deg)
 
+    solved: dict[float, dict] = {}
+
     def knee_error(length: float) -> float:
-        sol = solve(length)
+        near = min((x for x in solved if solved[x]["ok"]), key=lambda x: abs(x - length), default=None)
+        sol = solve(length, None if near is None else solved[near]["pelvis"])
+        solved[length] = sol
         return float(sol["right"][0, 1]) - target if sol["ok"] else math.nan
 
-    # bracket on a grid (the solve fails where the leg cannot reach or the fixed point does not
-    # settle), then refine with Brent's method between neighbours of opposite sign
-    grid = np.linspace(com_standing - 0.20, com_standing + 0.05, 11)
-    errs = [knee_error(x) for x in grid]
-    leg_length = None
-    for x0, x1, e0, e1 in zip(grid[:-1], grid[1:], errs[:-1], errs[1:], strict=True):
-        if np.isfinite(e0) and not np.isfinite(e1) and e0 > 0:
-            # the feasible range ends inside this interval: bisect towards its edge
-            for _ in range(12):
-                xm = 0.5 * (x0 + x1)
-                em = knee_error(xm)
-                if np.isfinite(em) and em <= 0:
-                    x1, e1 = xm, em
+    # continuation in the rest length: from a short (crouched, robust) spring upwards in small
+    # steps, each solve warm-started from the previous one, until the knee at contact passes the
+    # target; then Brent's method between the last two lengths
+    leg_length, prev, prev_err = None, None, math.nan
+    lengths = np.arange(com_standing - 0.15, com_standing + 0.12, 0.01)
+    reached: list[float] = []
+    for x in lengths:
+        err = knee_error(float(x))
+        if not np.isfinite(err) and reached and prev is not None and prev_err > 0:
+            # the leg's reach ends within this step: bisect towards it for a bracket
+            lo_x, hi_x = prev, float(x)
+            for _ in range(30):
+                mid = 0.5 * (lo_x + hi_x)
+                e_mid = knee_error(mid)
+                if not np.isfinite(e_mid):
+                    hi_x = mid
+                elif e_mid > 0:
+                    lo_x, prev, prev_err = mid, mid, e_mid
+                else:
+                    x, err = mid, e_mid
                     break
-                x0, e0 = (xm, em) if np.isfinite(em) else (x0, e0)
-                if not np.isfinite(em):
-                    x1 = xm
-        if np.isfinite(e0) and np.isfinite(e1) and e0 * e1 <= 0:
-            leg_length = brentq(knee_error, x0, x1, xtol=1e-7)
+        if not np.isfinite(err):
+            if reached:
+                break
+            continue
+        reached.append(math.degrees(err + target))
+        if prev is not None and np.isfinite(prev_err) and prev_err * err <= 0:
+            leg_length = brentq(lambda v: np.nan_to_num(knee_error(v), nan=-target),
+                                prev, float(x), xtol=1e-7)
             break
+        prev, prev_err = float(x), err
     if leg_length is None:
-        ok = [math.degrees(e + target) for e in errs if np.isfinite(e)]
-        span = f"{min(ok):.0f}-{max(ok):.0f} deg" if ok else "none"
+        span = f"{min(reached):.0f}-{max(reached):.0f} deg" if reached else "none"
         raise BiomechError(
             f"knee_flexion_at_contact_deg: {inputs.knee_flexion_at_contact_deg} deg is not "
             f"reachable for this model and stride (knee flexion at contact reachable: {span})")
-    sol = solve(leg_length)
+    sol = solved.get(leg_length) or solve(leg_length)
     if not sol["ok"]:
         raise BiomechError("stance inverse kinematics did not converge for the planned COM path")
     plan, right, t = sol["plan"], sol["right"], sol["t"]
@@ -447,7 +500,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                 events[f"foot_strike_{side}"].append(td)
             if 0 <= td + t_c <= t_all[-1] + 1e-12:
                 events[f"toe_off_{side}"].append(td + t_c)
-            mid = feet_x[side] + st * stride_len
+            mid = support_mid(feet_x[side]) + st * stride_len
             sf = np.clip((t_all[sel] - td) / t_c, 0.0, 1.0)
             ph = sole_angle(sf, inputs)
             half = 0.5 * (foot.mtp[0] - foot.heel[0])
