@@ -1,4 +1,4 @@
-"""Command-line interface: ``biomech model build``, ``biomech model summary``.
+"""Command-line interface: ``biomech model build|summary``, ``biomech gait``.
 
 User errors (bad spec, bad parameter, missing file) print one line to stderr and exit with
 status 2; no traceback.
@@ -65,6 +65,39 @@ def _cmd_model_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gait(args: argparse.Namespace) -> int:
+    from biomech.gait.params import running_inputs
+    from biomech.gait.synthesis import synthesise_running
+    from biomech.models import skeleton
+    from biomech.models.kinematics import PlanarKinematics
+    from biomech.plots.filmstrip import filmstrip
+
+    overrides = {k: v for k, v in (("speed_m_s", args.speed), ("step_rate_hz", args.step_rate),
+                                   ("duty_factor", args.duty_factor),
+                                   ("knee_flexion_at_contact_deg", args.knee_at_contact),
+                                   ("trunk_lean_deg", args.trunk_lean),
+                                   ("n_strides", args.strides)) if v is not None}
+    inputs = running_inputs(args.direction, **overrides)
+    sk = skeleton(args.spec, mass_kg=args.mass, height_m=args.height)
+    kin = PlanarKinematics.from_skeleton(sk)
+    motion, report = synthesise_running(sk, inputs, kinematics=kin)
+    stem = f"running_{args.direction}_{inputs.speed_m_s:g}ms"
+    paths = motion.to_files(args.output, stem)
+    png = filmstrip(motion, sk, Path(args.output) / f"{stem}_filmstrip.png", kinematics=kin)
+    print(f"{motion.name}: {motion.n_frames} frames, {inputs.step_rate_hz:g} Hz, duty factor "
+          f"{inputs.duty_factor:g}")
+    print(f"  pelvis residual moment: max {report.max_residual_moment_nm:.1f} N m, RMS "
+          f"{report.rms_residual_moment_nm:.1f} N m; CoP clamped on "
+          f"{100 * report.cop_clamped_fraction:.0f}% of stance; foot slip "
+          f"{1000 * report.max_foot_slip_m:.3f} mm; swing clearance "
+          f"{1000 * report.min_swing_clearance_m:.0f} mm")
+    for note in report.notes:
+        print(f"  note: {note}")
+    for kind, path in {**paths, "filmstrip": png}.items():
+        print(f"  wrote {kind}: {path}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="biomech",
@@ -84,6 +117,23 @@ def make_parser() -> argparse.ArgumentParser:
     s = msub.add_parser("summary", help="print the summary of a spec or an .osim file")
     _add_subject_args(s)
     s.set_defaults(func=_cmd_model_summary)
+
+    g = sub.add_parser("gait", help="synthesise running from mechanics (experimental) and write "
+                                    "OpenSim motion files plus a stick-figure filmstrip PNG")
+    g.add_argument("--direction", choices=("forward", "backward"), default="forward")
+    g.add_argument("--speed", type=float, default=None, metavar="M_S", help="speed in m/s")
+    g.add_argument("--step-rate", type=float, default=None, metavar="HZ",
+                   help="steps per second (both feet)")
+    g.add_argument("--duty-factor", type=float, default=None, help="contact time / stride time")
+    g.add_argument("--knee-at-contact", type=float, default=None, metavar="DEG",
+                   help="knee flexion at foot strike (deg); sets the leg spring length")
+    g.add_argument("--trunk-lean", type=float, default=None, metavar="DEG")
+    g.add_argument("--strides", type=int, default=None, help="number of strides (default 1)")
+    g.add_argument("--mass", type=float, default=None, metavar="KG")
+    g.add_argument("--height", type=float, default=None, metavar="M")
+    g.add_argument("--spec", default=None, help="model spec (default running2d)")
+    g.add_argument("-o", "--output", type=Path, default=Path("out"), help="output folder")
+    g.set_defaults(func=_cmd_gait)
     return p
 
 

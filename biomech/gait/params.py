@@ -73,8 +73,17 @@ def running_inputs(direction: str = "forward", **overrides: float) -> RunningInp
                  "peak_swing_knee_flexion_deg", "peak_swing_hip_flexion_deg",
                  "swing_ankle_angle_deg"):
         values[name] = default_value("running", direction, name)
-    values["min_swing_hip_flexion_deg"] = default_value("running", direction, "min_hip_flexion_deg")
+    # defaults.yaml also lists the minimum swing hip flexion; used as an extra swing via point it
+    # made the swing foot dip further below the ground, so it is off unless asked for.
     values.update(ASSUMED)
+    if direction == "backward":
+        # Timing of the swing key angles in backward running: no published value; taken from
+        # forward running under the time-reversal hypothesis (segment elevation angles of
+        # backward gait are close to time-reversed forward gait: Grasso, Bianchi & Lacquaniti
+        # 1998; Winter, Pluck & Yang 1989), so the hip's peak flexion moves to early swing.
+        fr = RunningInputs.__dataclass_fields__
+        values["peak_hip_swing_fraction"] = 1.0 - fr["peak_hip_swing_fraction"].default
+        values["peak_knee_swing_fraction"] = 1.0 - fr["peak_knee_swing_fraction"].default
     values.update(overrides)
     for name, value in list(values.items()):
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -81,8 +81,8 @@ class RunningInputs:
     pelvis_anterior_tilt_deg: float
     knee_flexion_at_contact_deg: float
     peak_swing_knee_flexion_deg: float
-    peak_swing_hip_flexion_deg: float
-    swing_ankle_angle_deg: float
+    peak_swing_hip_flexion_deg: float | None
+    swing_ankle_angle_deg: float | None
     min_swing_hip_flexion_deg: float | None = None
     peak_knee_swing_fraction: float = 0.5
     peak_hip_swing_fraction: float = 0.8
@@ -260,6 +260,23 @@ def _poly_through(t0: float, t1: float, start: tuple[float, float, float],
     return np.linalg.solve(np.array(rows), np.array(rhs))
 
 
+def _swing_path(t: np.ndarray, t0: float, t1: float, start: tuple[float, float, float],
+                end: tuple[float, float, float], vias: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """Piecewise quintic from ``start`` to ``end`` (value, velocity, acceleration) through the via
+    points (time, value), each reached with zero velocity and acceleration.
+
+    C2 continuous; one quintic per segment avoids the oscillation of a single high-degree
+    polynomial through all the conditions.
+    """
+    knots = [(t0, start)] + [(tv, (v, 0.0, 0.0)) for tv, v in sorted(vias)] + [(t1, end)]
+    out = np.empty_like(t, dtype=float)
+    for (ta, sa), (tb, sb) in zip(knots[:-1], knots[1:], strict=True):
+        sel = (t >= ta) & (t <= tb)
+        coef = _poly_through(ta, tb, sa, sb)
+        out[sel] = np.polynomial.polynomial.polyval(t[sel] - ta, coef)
+    return out
+
+
 def _derivs_at(t: np.ndarray, y: np.ndarray, at: float) -> tuple[float, float, float]:
     spl = make_interp_spline(t, y, k=5)
     return float(spl(at)), float(spl(at, 1)), float(spl(at, 2))
@@ -349,12 +366,11 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                 start = _derivs_at(ts, right[stance, j], ts[-1])
                 end = _derivs_at(ts + T, right[stance, j], T)  # next touchdown = this one + T
                 frac, value = keys[j]
-                vias = ((ts[-1] + frac * (T - ts[-1]), math.radians(value)),)
+                vias = () if value is None else ((ts[-1] + frac * (T - ts[-1]), math.radians(value)),)
                 if j == 0 and inputs.min_swing_hip_flexion_deg is not None:
                     vias = ((ts[-1] + inputs.min_hip_swing_fraction * (T - ts[-1]),
                              math.radians(inputs.min_swing_hip_flexion_deg)),) + vias
-                coef = _poly_through(ts[-1], T, start, end, vias)
-                right[swing, j] = np.polynomial.polynomial.polyval(t[swing] - ts[-1], coef)
+                right[swing, j] = _swing_path(t[swing], ts[-1], T, start, end, vias)
             return right, err
 
         def pose(right: np.ndarray) -> np.ndarray:

@@ -21,8 +21,8 @@ from biomech.models.kinematics import PlanarKinematics
 def run():
     sk = skeleton()
     kin = PlanarKinematics.from_skeleton(sk)
-    # scenario: forward running at the default speed, knee flexion at contact 25 deg
-    inputs = running_inputs("forward", knee_flexion_at_contact_deg=25.0)
+    # scenario: forward running at the default speed, knee flexion at contact 30 deg
+    inputs = running_inputs("forward", knee_flexion_at_contact_deg=30.0)
     motion, report = synthesise_running(sk, inputs, kinematics=kin)
     return sk, kin, motion, report
 
@@ -96,3 +96,31 @@ def test_files_round_trip(run, tmp_path):
 def test_bad_parameters_one_line(overrides, field):
     with pytest.raises(BiomechError, match=field):
         running_inputs("forward", **overrides)
+
+
+def test_cli_gait_writes_motion_files_and_filmstrip(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--direction", "forward",
+                           "--knee-at-contact", "30", "-o", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    stem = "running_forward_3.5ms"
+    for suffix in ("_coordinates.mot", "_grf.mot", "_external_loads.xml", "_filmstrip.png"):
+        assert stem + suffix in names
+    png = tmp_path / f"{stem}_filmstrip.png"
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    assert "pelvis residual moment" in proc.stdout
+
+
+def test_cli_gait_bad_parameter_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--duty-factor", "0.7",
+                           "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "duty_factor" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

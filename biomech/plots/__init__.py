@@ -1,0 +1,1 @@
+"""Figures. Plotting reads saved results (or a Motion) and never simulates."""
