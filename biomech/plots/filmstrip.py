@@ -19,7 +19,8 @@ def _chain(kin: PlanarKinematics, q: np.ndarray, side: str, sk: Skeleton) -> np.
     """Hip, knee, ankle, heel, toe positions (m) of one leg, shape (n, 5, 2)."""
     lm = sk.landmarks_m
     pts = [kin.point(q, "pelvis", (0.0, 0.0)), kin.point(q, f"tibia_{side}", (0.0, 0.0)),
-           kin.point(q, f"calcn_{side}", (0.0, 0.0)), kin.point(q, f"calcn_{side}", lm[f"heel_edge_{side}"][1]),
+           kin.point(q, f"calcn_{side}", (0.0, 0.0)),
+           kin.point(q, f"calcn_{side}", lm[f"heel_edge_{side}"][1]),
            kin.point(q, f"calcn_{side}", lm[f"toe_{side}"][1])]
     return np.stack(pts, axis=1)
 
