@@ -61,7 +61,13 @@ def _spatial_transform(coordinate: str, rot_axis, rot_poly, tx_poly, ty_poly) ->
             names = osim.ArrayStr()
             names.append(coordinate)
             ta.setCoordinateNames(names)
-            ta.set_function(_poly(coefs))
+            # an identity is a LinearFunction, so OpenSim classes the coordinate as rotational
+            # (tools then read it in degrees from .mot files); a PolynomialFunction would make it
+            # "coupled" and be read in radians
+            if tuple(coefs) == (0.0, 1.0):
+                ta.set_function(osim.LinearFunction(1.0, 0.0))
+            else:
+                ta.set_function(_poly(coefs))
     return st
 
 

@@ -137,3 +137,11 @@ def test_no_opensim_log_in_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     build(mass_kg=60.0)
     assert not (tmp_path / "opensim.log").exists()
+
+
+def test_coordinates_are_rotational_so_tools_read_degrees(default_model):
+    # OpenSim tools convert .mot degrees only for Rotational coordinates (motion type 1); a
+    # polynomial identity would make the knee "Coupled" and be read in radians.
+    cs = default_model.getCoordinateSet()
+    for name in ("hip_flexion_r", "knee_angle_r", "ankle_angle_l", "lumbar_extension", "pelvis_tilt"):
+        assert cs.get(name).getMotionType() == 1, name

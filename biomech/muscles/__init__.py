@@ -1,0 +1,14 @@
+"""Muscle forces from joint moments: static optimization (pure numpy/scipy).
+
+The OpenSim side (moment arms and force capacities of a model along a motion) is
+:func:`biomech.osim.muscle_export.export_muscle_capacity`.
+"""
+
+from biomech.muscles.static_optimization import (
+    STATUS,
+    MuscleCapacity,
+    MuscleSolution,
+    solve_static_optimization,
+)
+
+__all__ = ["STATUS", "MuscleCapacity", "MuscleSolution", "solve_static_optimization"]
