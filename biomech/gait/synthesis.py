@@ -285,7 +285,7 @@ def _derivs_at(t: np.ndarray, y: np.ndarray, at: float) -> tuple[float, float, f
 # ----------------------------------------------------------------------- the synthesis ----
 def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                        kinematics: PlanarKinematics | None = None,
-                       max_iterations: int = 100, tolerance_m: float = 1e-11,
+                       max_iterations: int = 40, tolerance_m: float = 1e-11,
                        ) -> tuple[Motion, SynthesisReport]:
     """Synthesise steady running on ``skeleton`` from mechanics; see the module docstring.
 
@@ -430,7 +430,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         if not np.isfinite(err) and reached and prev is not None and prev_err > 0:
             # the leg's reach ends within this step: bisect towards it for a bracket
             lo_x, hi_x = prev, float(x)
-            for _ in range(30):
+            for _ in range(14):
                 mid = 0.5 * (lo_x + hi_x)
                 e_mid = knee_error(mid)
                 if not np.isfinite(e_mid):
