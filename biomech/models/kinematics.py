@@ -42,7 +42,7 @@ import numpy as np
 import sympy as sp
 
 from biomech.models.skeleton import Skeleton
-from biomech.models.symbolic import frame_kinematics
+from biomech.models.symbolic import frame_kinematics, frames_array
 
 __all__ = ["PlanarKinematics"]
 
@@ -146,13 +146,7 @@ class PlanarKinematics:
     # ------------------------------------------------------------------ input checks
 
     def _frames(self, x: np.ndarray, what: str) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 1:
-            x = x[None, :]
-        if x.ndim != 2 or x.shape[1] != len(self.coordinates):
-            raise ValueError(f"{what}: expected shape (n_frames, {len(self.coordinates)}), "
-                             f"got {x.shape}")
-        return x
+        return frames_array(x, len(self.coordinates), what)
 
     def _inputs(self, **arrays: np.ndarray) -> list[np.ndarray]:
         out = [self._frames(x, what) for what, x in arrays.items()]

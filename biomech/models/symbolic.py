@@ -43,9 +43,19 @@ from sympy.physics import mechanics as me
 
 from biomech.models.skeleton import Joint, Skeleton
 
-__all__ = ["SymbolicModel", "frame_kinematics"]
+__all__ = ["frames_array", "SymbolicModel", "frame_kinematics"]
 
 Engine = Literal["explicit", "kanes_method"]
+
+
+def frames_array(x: np.ndarray, n_coords: int, what: str) -> np.ndarray:
+    """``x`` as a float array of shape (n_frames, n_coords); one frame may be given as 1-D."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != n_coords:
+        raise ValueError(f"{what}: expected shape (n_frames, {n_coords}), got {x.shape}")
+    return x
 
 
 def _poly(coefs_ascending: Sequence[float], x: sp.Expr) -> sp.Expr:
@@ -259,13 +269,7 @@ class SymbolicModel:
         return cls(tuple(names), q, qd, qdd, tau, mass, origins, angles, tau_fn, pose_fn)
 
     def _frames(self, x: np.ndarray, what: str) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 1:
-            x = x[None, :]
-        if x.ndim != 2 or x.shape[1] != len(self.coordinates):
-            raise ValueError(f"{what}: expected shape (n_frames, {len(self.coordinates)}), "
-                             f"got {x.shape}")
-        return x
+        return frames_array(x, len(self.coordinates), what)
 
     @staticmethod
     def _stack(values: list, n: int) -> np.ndarray:

@@ -219,6 +219,26 @@ def _load_generalized_forces(model: osim.Model, state: osim.State, loads: list[_
     return jac.to_numpy().T @ spatial.reshape(-1)
 
 
+def check_coordinate_names(model: osim.Model, names: list[str], dependents: set[str]) -> list[str]:
+    """Check that ``names`` lists every independent coordinate of ``model`` once (no unknown or
+    coupled ones); returns all the model's coordinate names. Raises a one-line ValueError."""
+    cs = model.getCoordinateSet()
+    all_names = [cs.get(i).getName() for i in range(cs.getSize())]
+    independent = [n for n in all_names if n not in dependents]
+    if len(set(names)) != len(names):
+        raise ValueError(f"coordinate_names: repeated names in {names}")
+    problems = []
+    if unknown := sorted(set(names) - set(all_names)):
+        problems.append(f"unknown {unknown}")
+    if coupled := sorted(set(names) & dependents):
+        problems.append(f"coupled (dependent) {coupled}")
+    if missing := sorted(set(independent) - set(names)):
+        problems.append(f"missing {missing}")
+    if problems:
+        raise ValueError("coordinate_names: " + "; ".join(problems))
+    return all_names
+
+
 def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.ndarray,
                      qd: np.ndarray, qdd: np.ndarray, *,
                      external_loads: Mapping[str, ExternalLoad] | Sequence[ExternalLoad] | None = None
@@ -277,21 +297,8 @@ def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.n
                          f"{q.shape[0]}, {qd.shape[0]}, {qdd.shape[0]}")
 
     couplers = _couplers(model)
-    cs = model.getCoordinateSet()
-    all_names = [cs.get(i).getName() for i in range(cs.getSize())]
     dependents = {c.dependent for c in couplers}
-    independent = [n for n in all_names if n not in dependents]
-    if len(set(names)) != len(names):
-        raise ValueError(f"coordinate_names: repeated names in {names}")
-    problems = []
-    if unknown := sorted(set(names) - set(all_names)):
-        problems.append(f"unknown {unknown}")
-    if coupled := sorted(set(names) & dependents):
-        problems.append(f"coupled (dependent) {coupled}")
-    if missing := sorted(set(independent) - set(names)):
-        problems.append(f"missing {missing}")
-    if problems:
-        raise ValueError("coordinate_names: " + "; ".join(problems))
+    all_names = check_coordinate_names(model, names, dependents)
 
     if not model.hasSystem():
         model.initSystem()

@@ -51,7 +51,7 @@ import numpy as np
 from biomech.io.storage import read_table, write_table
 from biomech.muscles.static_optimization import MuscleCapacity
 from biomech.osim import _SINK, drain_log, log, osim
-from biomech.osim.inverse import _couplers, _frames, _mobility_index
+from biomech.osim.inverse import _couplers, _frames, _mobility_index, check_coordinate_names
 
 __all__ = ["export_muscle_capacity", "residual_coordinates", "opensim_static_optimization",
            "OpenSimStaticOptimization", "gcv_derivatives"]
@@ -67,24 +67,6 @@ def residual_coordinates(model: osim.Model) -> list[str]:
         if j.getParentFrame().findBaseFrame().getName() == ground:
             out += [j.get_coordinates(k).getName() for k in range(j.numCoordinates())]
     return out
-
-
-def _check_names(model: osim.Model, names: list[str], dependents: set[str]) -> list[str]:
-    cs = model.getCoordinateSet()
-    all_names = [cs.get(i).getName() for i in range(cs.getSize())]
-    independent = [n for n in all_names if n not in dependents]
-    if len(set(names)) != len(names):
-        raise ValueError(f"coordinate_names: repeated names in {names}")
-    problems = []
-    if unknown := sorted(set(names) - set(all_names)):
-        problems.append(f"unknown {unknown}")
-    if coupled := sorted(set(names) & dependents):
-        problems.append(f"coupled (dependent) {coupled}")
-    if missing := sorted(set(independent) - set(names)):
-        problems.append(f"missing {missing}")
-    if problems:
-        raise ValueError("coordinate_names: " + "; ".join(problems))
-    return all_names
 
 
 def _rigid_tendon_copy(model: osim.Model) -> osim.Model:
@@ -136,7 +118,7 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
             row, col = np.argwhere(~np.isfinite(x))[0]
             raise ValueError(f"{what}: non-finite value at frame {row}, coordinate {names[col]}")
     couplers = _couplers(model)
-    all_names = _check_names(model, names, {c.dependent for c in couplers})
+    all_names = check_coordinate_names(model, names, {c.dependent for c in couplers})
 
     work = _rigid_tendon_copy(model)
     state = osim.State(work.getWorkingState())
@@ -323,7 +305,7 @@ def opensim_static_optimization(model: osim.Model, motion, *, exponent: float = 
     t_start = time.perf_counter()
     couplers = _couplers(model)
     names = list(motion.coordinate_names)
-    _check_names(model, names, {c.dependent for c in couplers})
+    check_coordinate_names(model, names, {c.dependent for c in couplers})
     residual = set(residual_coordinates(model))
     work = osim.Model(model)
     if rigid_tendon:
