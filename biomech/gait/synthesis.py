@@ -96,7 +96,7 @@ class SynthesisReport:
     """Quality of a synthesised motion: what closes and what does not."""
 
     iterations: int
-    fixed_point_change_rad: float
+    com_error_m: float
     max_ik_error_m: float
     max_foot_slip_m: float
     min_swing_clearance_m: float
@@ -404,7 +404,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                   "knee at contact %.1f deg", leg_length_m, "ok" if ok else "failed",
                   sol.get("nit", -1), err, ik_err, math.degrees(right[0, 1]))
         return {"ok": ok, "plan": plan, "right": right, "t": t, "pelvis": sol.x,
-                "iterations": int(sol.get("nit", 0)), "change": err, "ik_err": ik_err}
+                "iterations": int(sol.get("nit", 0)), "com_error": err, "ik_err": ik_err}
 
     # Spring rest length: chosen so that the stance knee is flexed by the published mean
     # knee flexion at contact when the leg spring touches down (the leg length at touchdown of
@@ -459,7 +459,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     if not sol["ok"]:
         raise BiomechError("stance inverse kinematics did not converge for the planned COM path")
     plan, right, t = sol["plan"], sol["right"], sol["t"]
-    iterations, change, ik_err = sol["iterations"], sol["change"], sol["ik_err"]
+    iterations, com_error, ik_err = sol["iterations"], sol["com_error"], sol["ik_err"]
     report_notes: list[str] = []
     n = t.size
     com = np.asarray(plan.position_m)[:-1]
@@ -561,7 +561,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         params={"mode": "running", **{f: getattr(inputs, f) for f in inputs.__dataclass_fields__}},
         name=f"running_{inputs.direction}_{inputs.speed_m_s:g}ms")
     report = SynthesisReport(
-        iterations=iterations, fixed_point_change_rad=change, max_ik_error_m=ik_err,
+        iterations=iterations, com_error_m=com_error, max_ik_error_m=ik_err,
         max_foot_slip_m=slip, min_swing_clearance_m=clearance,
         max_residual_moment_nm=float(np.max(np.abs(resid))),
         rms_residual_moment_nm=float(np.sqrt(np.mean(resid**2))),
