@@ -1,5 +1,6 @@
-"""One motion through every analysis: inverse dynamics, static optimization, patellofemoral (PF)
-force and stress by both methods, tendon energy and joint work -> one ``xarray.Dataset``.
+"""One motion through every analysis: inverse dynamics, static optimization, joint reaction
+loads, patellofemoral (PF) force and stress by both methods, tendon energy and joint power ->
+one ``xarray.Dataset``.
 
 Only the planar models built by :func:`biomech.models.build` are supported here for now (the
 muscle method of the PF joint reads the quadriceps path over the model's patella). Every stage is
@@ -123,6 +124,20 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec, skeleton: Skeleton
     ds["so_status"] = (("time",), sol.status,
                        {"description": "0 optimal, 1 not converged, 2 infeasible"})
 
+    # --- joint reaction loads (parent on child, child frame) from the muscle solution --------
+    from biomech.osim.joint_reaction import joint_reactions
+
+    reserve_full = np.zeros_like(tau)
+    reserve_full[:, idx] = sol.reserve_moment_nm
+    reactions = joint_reactions(model, names, motion.q, motion.qd, motion.qdd,
+                                muscle_forces_n=np.nan_to_num(sol.muscle_force_n),
+                                muscle_names=muscles, reserve_moments_nm=reserve_full,
+                                external_loads=loads)
+    jr = reactions.to_dataset(time_s=t, body_weight_n=weight)
+    ds = ds.assign_coords(joint=jr.joint.values)
+    for name in ("reaction_force_n", "reaction_moment_nm", "compressive_force_n", "shear_force_n"):
+        ds[f"joint_{name}"] = (jr[name].dims, jr[name].values, jr[name].attrs)
+
     # --- patellofemoral joint, both methods, per side --------------------------------------
     pf = {k: np.full((t.size, len(sides)), np.nan) for k in
           ("pf_force_lever_n", "pf_force_muscle_n", "pf_stress_lever_pa", "pf_stress_muscle_pa",
@@ -181,7 +196,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec, skeleton: Skeleton
     return ds
 
 
-def summary_table(ds: xr.Dataset, *, stance: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+def summary_table(ds: xr.Dataset) -> dict[str, float]:
     """Scalar outcomes (one row): peaks over the record, in N, BW, MPa, J."""
     bw = float(ds.attrs["body_weight_n"])
     out: dict[str, float] = {}
@@ -193,6 +208,8 @@ def summary_table(ds: xr.Dataset, *, stance: dict[str, np.ndarray] | None = None
             s = ds[f"pf_stress_{method}_pa"].sel(side=side)
             out[f"peak_pf_force_{method}_bw_{side}"] = float(f.max()) / bw
             out[f"peak_pf_stress_{method}_mpa_{side}"] = float(s.max()) / 1e6
+        out[f"peak_knee_compressive_force_bw_{side}"] = float(
+            ds.joint_compressive_force_n.sel(joint=f"knee_{side}").max()) / bw
     out["tendon_energy_returned_j"] = float(ds.tendon_energy_returned_j.sum())
     out["max_pelvis_residual_force_bw"] = float(ds.attrs["max_pelvis_residual_force_bw"])
     out["max_reserve_share"] = float(ds.attrs["max_reserve_share"])

@@ -79,3 +79,10 @@ def test_bad_motion_is_rejected(result):
                                                  np.nan, motion.q), allow_nan=True)
     with pytest.raises(ValueError, match="NaN"):
         analyse_motion(model, bad, spec=spec, skeleton=sk, kinematics=kin)
+
+
+def test_joint_reactions_are_in_the_result(result):
+    ds = result[5]
+    assert set(ds.joint.values) >= {"hip_r", "knee_r", "ankle_r", "hip_l", "knee_l", "ankle_l"}
+    assert np.all(np.isfinite(ds.joint_reaction_force_n.values))
+    assert "peak_knee_compressive_force_bw_r" in summary_table(ds)
