@@ -219,6 +219,22 @@ def _load_generalized_forces(model: osim.Model, state: osim.State, loads: list[_
     return jac.to_numpy().T @ spatial.reshape(-1)
 
 
+def fill_coupled(couplers, column_of: dict[str, int], index: dict[str, int], q: np.ndarray,
+                 qd: np.ndarray, qdd: np.ndarray, big_q: np.ndarray, big_u: np.ndarray,
+                 big_udot: np.ndarray) -> list[tuple[list[int], int, np.ndarray]]:
+    """Set the dependent (coupled) coordinates' value, speed and acceleration in the mobility
+    vectors from their couplers, for one frame; returns (independent columns, dependent index,
+    gradient) per coupler, to project generalized forces back onto the independent coordinates."""
+    grads = []
+    for c in couplers:
+        k = [column_of[n] for n in c.independent]
+        value, speed, acc, grad = c.evaluate(q[k], qd[k], qdd[k])
+        d = index[c.dependent]
+        big_q[d], big_u[d], big_udot[d] = value, speed, acc
+        grads.append((k, d, grad))
+    return grads
+
+
 def check_coordinate_names(model: osim.Model, names: list[str], dependents: set[str]) -> list[str]:
     """Check that ``names`` lists every independent coordinate of ``model`` once (no unknown or
     coupled ones); returns all the model's coordinate names. Raises a one-line ValueError."""
@@ -317,13 +333,7 @@ def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.n
     big_q, big_u, big_udot = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     for f in range(q.shape[0]):
         big_q[col], big_u[col], big_udot[col] = q[f], qd[f], qdd[f]
-        grads = []
-        for c in couplers:
-            k = [column_of[n] for n in c.independent]
-            value, speed, acc, grad = c.evaluate(q[f, k], qd[f, k], qdd[f, k])
-            d = index[c.dependent]
-            big_q[d], big_u[d], big_udot[d] = value, speed, acc
-            grads.append((k, d, grad))
+        grads = fill_coupled(couplers, column_of, index, q[f], qd[f], qdd[f], big_q, big_u, big_udot)
         state.setQ(osim.Vector.createFromMat(big_q))
         state.setU(osim.Vector.createFromMat(big_u))
         tau = solver.solve(state, osim.Vector.createFromMat(big_udot)).to_numpy()

@@ -54,7 +54,15 @@ import numpy as np
 from biomech.io.external_loads import ExternalForceSpec, ExternalLoadsSpec, write_external_loads
 from biomech.io.storage import read_table, write_table
 from biomech.osim import drain_log, osim
-from biomech.osim.inverse import ExternalLoad, _couplers, _frames, _mobility_index, check_coordinate_names
+from biomech.osim.inverse import (
+    ExternalLoad,
+    _couplers,
+    _frames,
+    _mobility_index,
+    check_coordinate_names,
+    fill_coupled,
+)
+from biomech.osim.muscle_export import rigid_tendon_copy, run_analyze_tool
 
 __all__ = ["DEFAULT_JOINTS", "JointReaction", "JointReactions", "joint_reactions",
            "opensim_joint_reaction_tool"]
@@ -336,17 +344,7 @@ def joint_reactions(model: osim.Model, coordinate_names: Sequence[str], q: np.nd
     items = _load_items(model, external_loads)
 
     # --- working copy: rigid tendons, one actuator per coordinate, one PrescribedForce per load
-    work = osim.Model(model)
-    ms = work.updMuscles()
-    for i in range(ms.getSize()):
-        ms.get(i).set_ignore_tendon_compliance(True)
-    for c in names:
-        act = osim.CoordinateActuator(c)
-        act.setName(f"biomech_jr_{c}")
-        act.setOptimalForce(1.0)
-        act.setMinControl(-np.inf)
-        act.setMaxControl(np.inf)
-        work.addForce(act)
+    work = rigid_tendon_copy(model, actuated=names, actuator_prefix="biomech_jr_", init=False)
     for k, load in enumerate(items):
         force, point, torque = load.per_frame(n)
         pf = osim.PrescribedForce(f"biomech_jr_load{k}", work.getBodySet().get(load.body))
@@ -388,13 +386,7 @@ def joint_reactions(model: osim.Model, coordinate_names: Sequence[str], q: np.nd
     for f in range(n):
         state.setTime(float(f))
         big_q[col], big_u[col], big_udot[col] = q[f], qd[f], qdd[f]
-        grads = []
-        for c in couplers:
-            k = [column_of[x] for x in c.independent]
-            value, speed, acc, grad = c.evaluate(q[f, k], qd[f, k], qdd[f, k])
-            d = index[c.dependent]
-            big_q[d], big_u[d], big_udot[d] = value, speed, acc
-            grads.append((k, d, grad))
+        grads = fill_coupled(couplers, column_of, index, q[f], qd[f], qdd[f], big_q, big_u, big_udot)
         state.setQ(osim.Vector.createFromMat(big_q))
         state.setU(osim.Vector.createFromMat(big_u))
         for mu, value in zip(muscles, forces[f], strict=True):
@@ -475,17 +467,7 @@ def opensim_joint_reaction_tool(model: osim.Model, coordinate_names: Sequence[st
         raise ValueError(f"time_s: expected {q.shape[0]} strictly increasing times, got shape {t.shape}")
     items = _load_items(model, external_loads)
 
-    work = osim.Model(model)
-    ms = work.updMuscles()
-    for i in range(ms.getSize()):
-        ms.get(i).set_ignore_tendon_compliance(True)
-    for c in names:
-        act = osim.CoordinateActuator(c)
-        act.setName(f"gf_{c}")
-        act.setOptimalForce(1.0)
-        act.setMinControl(-np.inf)
-        act.setMaxControl(np.inf)
-        work.addForce(act)
+    work = rigid_tendon_copy(model, actuated=names, actuator_prefix="gf_", init=False)
     work.finalizeConnections()
     acts = work.getActuators()
     actuator_names = [acts.get(i).getName() for i in range(acts.getSize())]
@@ -562,14 +544,7 @@ def opensim_joint_reaction_tool(model: osim.Model, coordinate_names: Sequence[st
             setter(arr)
         jr.setForcesFileName(str(forces_file))
         tool.getAnalysisSet().cloneAndAppend(jr)
-        setup = folder / "jr_setup.xml"
-        tool.printToXML(str(setup))
-        drain_log()
-        runner = osim.AnalyzeTool(str(setup), True)
-        t_run = time.perf_counter()
-        runner.run()
-        run_s = time.perf_counter() - t_run
-        drain_log()
+        run_s, _ = run_analyze_tool(tool, folder / "jr_setup.xml")
         table = read_table(folder / "jr_JointReaction_ReactionLoads.sto")
 
     if table.n_rows != q.shape[0] or not np.allclose(table.time_s, t, rtol=0, atol=1e-6):

@@ -69,12 +69,37 @@ def residual_coordinates(model: osim.Model) -> list[str]:
     return out
 
 
-def _rigid_tendon_copy(model: osim.Model) -> osim.Model:
+def run_analyze_tool(tool: osim.AnalyzeTool, setup_path: Path) -> tuple[float, str]:
+    """Write ``tool``'s setup to ``setup_path``, run it from that file (as the GUI does) and
+    return the run time (s) and what OpenSim logged during the run."""
+    tool.printToXML(str(setup_path))
+    drain_log()
+    runner = osim.AnalyzeTool(str(setup_path), True)
+    t_run = time.perf_counter()
+    runner.run()
+    run_s = time.perf_counter() - t_run
+    text = _SINK.getString()
+    drain_log()
+    return run_s, text
+
+
+def rigid_tendon_copy(model: osim.Model, *, actuated: Sequence[str] = (), actuator_prefix: str = "",
+                      init: bool = True) -> osim.Model:
+    """A copy of ``model`` with rigid tendons and, for each coordinate in ``actuated``, an
+    unbounded CoordinateActuator of optimal force 1 named ``actuator_prefix + coordinate``."""
     work = osim.Model(model)
     muscles = work.updMuscles()
     for i in range(muscles.getSize()):
         muscles.get(i).set_ignore_tendon_compliance(True)
-    work.initSystem()
+    for c in actuated:
+        act = osim.CoordinateActuator(c)
+        act.setName(f"{actuator_prefix}{c}")
+        act.setOptimalForce(1.0)
+        act.setMinControl(-np.inf)
+        act.setMaxControl(np.inf)
+        work.addForce(act)
+    if init:
+        work.initSystem()
     return work
 
 
@@ -120,7 +145,7 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
     couplers = _couplers(model)
     all_names = check_coordinate_names(model, names, {c.dependent for c in couplers})
 
-    work = _rigid_tendon_copy(model)
+    work = rigid_tendon_copy(model)
     state = osim.State(work.getWorkingState())
     index = _mobility_index(work, state, all_names)
     muscles = [work.getMuscles().get(i) for i in range(work.getMuscles().getSize())]
@@ -352,15 +377,7 @@ def opensim_static_optimization(model: osim.Model, motion, *, exponent: float = 
         so.setConvergenceCriterion(float(convergence_criterion))
         so.setMaxIterations(int(max_iterations))
         tool.getAnalysisSet().cloneAndAppend(so)
-        setup = folder / "so_setup.xml"
-        tool.printToXML(str(setup))
-        drain_log()
-        runner = osim.AnalyzeTool(str(setup), True)
-        t_run = time.perf_counter()
-        runner.run()
-        run_s = time.perf_counter() - t_run
-        text = _SINK.getString()
-        drain_log()
+        run_s, text = run_analyze_tool(tool, folder / "so_setup.xml")
         forces = read_table(folder / "so_StaticOptimization_force.sto")
         activations = read_table(folder / "so_StaticOptimization_activation.sto")
 
