@@ -20,7 +20,7 @@ def result():
     spec = resolve_spec(None)
     sk = skeleton(spec)
     kin = PlanarKinematics.from_skeleton(sk)
-    motion, _ = synthesise_running(sk, running_inputs("forward", knee_flexion_at_contact_deg=30.0),
+    motion, _ = synthesise_running(sk, running_inputs("forward"),
                                    kinematics=kin)
     model = build(spec, contact=False)
     ds = analyse_motion(model, motion, spec=spec, skeleton=sk, kinematics=kin)
@@ -86,3 +86,14 @@ def test_joint_reactions_are_in_the_result(result):
     assert set(ds.joint.values) >= {"hip_r", "knee_r", "ankle_r", "hip_l", "knee_l", "ankle_l"}
     assert np.all(np.isfinite(ds.joint_reaction_force_n.values))
     assert "peak_knee_compressive_force_bw_r" in summary_table(ds)
+
+
+def test_metabolic_rate_is_in_the_result_and_exceeds_basal(result):
+    ds = result[5]
+    total = ds.metabolic_total_rate_w.values
+    basal = 1.2 * ds.attrs["mass_kg"]       # Umberger 2010 basal rate 1.2 W/kg (probe default)
+    assert np.all(np.isfinite(total)) and np.all(total >= basal - 1e-9)
+    # muscles: the rate never falls below the 1 W/kg-of-muscle heat floor, so running costs
+    # more than standing; the cost of transport is positive and finite (J/kg/m)
+    assert float(ds.metabolic_cost_of_transport_j_kg_m) > 0
+    assert ds.attrs["metabolic_model"].startswith("Umberger")

@@ -242,3 +242,34 @@ def coordinate_names(model: osim.Model) -> list[str]:
 def muscle_names(model: osim.Model) -> list[str]:
     ms = model.getMuscles()
     return [ms.get(i).getName() for i in range(ms.getSize())]
+
+
+def scale_mass(model: osim.Model, mass_kg: float) -> osim.Model:
+    """A copy of ``model`` (initialised) whose every body's mass and inertia are scaled by
+    ``mass_kg / total_mass(model)`` (``Body.scaleMass``): the mass distribution and the
+    geometry are kept, as when a generic model is given a subject's measured mass."""
+    mass_kg = float(mass_kg)
+    if not math.isfinite(mass_kg) or mass_kg <= 0.0:
+        raise ValueError(f"mass_kg: expected a positive mass, got {mass_kg!r}")
+    factor = mass_kg / total_mass(model)
+    work = osim.Model(model)
+    bodies = work.updBodySet()
+    for i in range(bodies.getSize()):
+        bodies.get(i).scaleMass(factor)
+    work.initSystem()
+    drain_log()
+    return work
+
+
+def gravity_m_s2(model: osim.Model) -> float:
+    """Magnitude of the model's gravity (m/s^2)."""
+    g = model.getGravity()
+    return float(math.sqrt(sum(g.get(i) ** 2 for i in range(3))))
+
+
+def coordinate_joint(model: osim.Model, coordinate: str) -> str:
+    """Name of the joint that owns ``coordinate``."""
+    cs = model.getCoordinateSet()
+    if not cs.contains(coordinate):
+        raise ValueError(f"coordinate {coordinate!r} is not in model {model.getName()!r}")
+    return cs.get(coordinate).getJoint().getName()

@@ -12,6 +12,7 @@ at the centre of pressure) are applied per frame.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -81,20 +82,32 @@ class _Coupler:
     function: osim.Function
     scale: float
 
-    def _derivative(self, components: list[int], x: osim.Vector) -> float:
-        idx = osim.StdVectorInt()
-        for c in components:
-            idx.append(c)
-        return self.scale * self.function.calcDerivative(idx, x)
+    @functools.cached_property
+    def _components(self) -> dict[tuple[int, ...], osim.StdVectorInt]:
+        """The derivative-component lists OpenSim's Function takes, built once (SWIG objects)."""
+        n = len(self.independent)
+        out = {}
+        for key in [(i,) for i in range(n)] + [(i, j) for i in range(n) for j in range(n)]:
+            idx = osim.StdVectorInt()
+            for c in key:
+                idx.append(c)
+            out[key] = idx
+        return out
 
-    def evaluate(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray
+    def _derivative(self, components: tuple[int, ...], x: osim.Vector) -> float:
+        return self.scale * self.function.calcDerivative(self._components[components], x)
+
+    def evaluate(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray, *, second: bool = True
                  ) -> tuple[float, float, float, np.ndarray]:
-        """Value, speed and acceleration of the dependent coordinate, and its gradient."""
+        """Value, speed and acceleration of the dependent coordinate, and its gradient
+        (``second=False``: the acceleration is left out, NaN, and no second derivative taken)."""
         xv = osim.Vector.createFromMat(np.ascontiguousarray(x, dtype=float))
         n = len(self.independent)
         value = self.scale * self.function.calcValue(xv)
-        grad = np.array([self._derivative([i], xv) for i in range(n)])
-        hess = np.array([[self._derivative([i, j], xv) for j in range(n)] for i in range(n)])
+        grad = np.array([self._derivative((i,), xv) for i in range(n)])
+        if not second:
+            return value, float(grad @ xd), float("nan"), grad
+        hess = np.array([[self._derivative((i, j), xv) for j in range(n)] for i in range(n)])
         return value, float(grad @ xd), float(grad @ xdd + xd @ hess @ xd), grad
 
 
@@ -214,7 +227,10 @@ def _load_generalized_forces(model: osim.Model, state: osim.State, loads: list[_
     for ld in loads:
         origin = ld.body.getPositionInGround(state).to_numpy()
         force = ld.force[frame]
-        spatial[ld.mobod, 0] += np.cross(ld.point[frame] - origin, force) + ld.torque[frame]
+        r = ld.point[frame] - origin
+        spatial[ld.mobod, 0] += (r[1] * force[2] - r[2] * force[1], r[2] * force[0] - r[0] * force[2],
+                                 r[0] * force[1] - r[1] * force[0])   # r x F (np.cross is slow here)
+        spatial[ld.mobod, 0] += ld.torque[frame]
         spatial[ld.mobod, 1] += force
     return jac.to_numpy().T @ spatial.reshape(-1)
 

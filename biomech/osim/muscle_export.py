@@ -24,7 +24,15 @@ How the capacities are obtained (OpenSim 4.6 Python bindings)
   MomentArmSolver) computes, but over ten times faster (one velocity realisation per coordinate
   instead of one solver call per muscle and coordinate, which takes 12 ms per frame for 18
   muscles x 10 coordinates; the whole export takes about 1 ms per frame); the tests check both
-  against each other and against finite differences of the muscle-tendon length.
+  against each other and against finite differences of the muscle-tendon length. Only the
+  muscle-coordinate pairs the model's structure allows are computed
+  (:func:`muscle_coordinate_dependence`: the joints between the bodies a path touches); the
+  others are exactly zero, and coordinates no muscle crosses (pelvis, arms) cost nothing. (On
+  Rajagopal 2016, OpenSim's lengthening speed of the doubly wrapped gastrocnemii is not exactly
+  zero for a rigid rotation of the whole leg, up to 1 mm about the hip and pelvis at random poses;
+  the structural zero is the exact value.)
+* Thelen2003 muscles have no rigid-tendon mode in OpenSim 4.6: they are replaced by
+  DeGrooteFregly2016 muscles with the same parameters (:func:`with_rigid_tendon_muscles`).
 
 Pitfall found on the way (OpenSim files)
 ----------------------------------------
@@ -54,7 +62,9 @@ from biomech.osim import _SINK, drain_log, log, osim
 from biomech.osim.inverse import _couplers, _frames, _mobility_index, check_coordinate_names
 
 __all__ = ["export_muscle_capacity", "residual_coordinates", "opensim_static_optimization",
-           "OpenSimStaticOptimization", "gcv_derivatives"]
+           "OpenSimStaticOptimization", "gcv_derivatives", "with_rigid_tendon_muscles",
+           "tendon_strain_at_one_norm_force", "locked_coordinates", "NO_RIGID_TENDON",
+           "muscle_coordinate_dependence"]
 
 
 def residual_coordinates(model: osim.Model) -> list[str]:
@@ -83,11 +93,78 @@ def run_analyze_tool(tool: osim.AnalyzeTool, setup_path: Path) -> tuple[float, s
     return run_s, text
 
 
+#: Muscle classes whose ``ignore_tendon_compliance`` OpenSim 4.6 does not implement (initSystem
+#: throws "Thelen2003Muscle::ignore_tendon_compliance flag is not currently implemented").
+NO_RIGID_TENDON = ("Thelen2003Muscle",)
+
+
+def _needs_replacement(model: osim.Model) -> list[str]:
+    ms = model.getMuscles()
+    return [ms.get(i).getName() for i in range(ms.getSize())
+            if ms.get(i).getConcreteClassName() in NO_RIGID_TENDON]
+
+
+def with_rigid_tendon_muscles(model: osim.Model) -> osim.Model:
+    """``model`` itself if every muscle supports rigid tendons, else a copy (initialised) whose
+    Thelen2003 muscles are replaced by ``DeGrooteFregly2016Muscle`` s.
+
+    OpenSim 4.6 cannot set ``ignore_tendon_compliance`` on a ``Thelen2003Muscle`` (the Hamner 2010
+    and gait2392 models). ``DeGrooteFregly2016Muscle.replaceMuscles`` keeps each muscle's path,
+    maximum isometric force, optimal fibre length, tendon slack length, pennation at optimal
+    length, maximum contraction velocity and tendon strain at F0 (Thelen's ``FmaxTendonStrain``);
+    the active force-length, force-velocity and passive curves become De Groote et al. 2016's
+    (Ann Biomed Eng 44:2922), which approximate but are not Thelen 2003's. Replacing the 92
+    muscles of the Hamner model takes about 0.9 s; do it once and pass the copy around.
+    """
+    names = _needs_replacement(model)
+    if not names:
+        return model
+    work = osim.Model(model)
+    osim.DeGrooteFregly2016Muscle.replaceMuscles(work)
+    work.initSystem()
+    drain_log()
+    log.info("%d muscles (%s, ...) replaced by DeGrooteFregly2016Muscle for rigid tendons",
+             len(names), names[0])
+    return work
+
+
+def tendon_strain_at_one_norm_force(model: osim.Model) -> np.ndarray:
+    """Tendon strain at maximum isometric force of each muscle (model order); NaN if unknown.
+
+    Read from ``tendon_strain_at_one_norm_force`` (DeGrooteFregly2016), ``FmaxTendonStrain``
+    (Thelen2003) or the ``TendonForceLengthCurve`` 's ``strain_at_one_norm_force`` (Millard2012).
+    """
+    ms = model.getMuscles()
+    out = np.full(ms.getSize(), np.nan)
+    for i in range(ms.getSize()):
+        mu = ms.get(i)
+        for prop in ("tendon_strain_at_one_norm_force", "FmaxTendonStrain"):
+            if mu.hasProperty(prop):
+                out[i] = float(mu.getPropertyByName(prop).toString())
+                break
+        else:
+            millard = osim.Millard2012EquilibriumMuscle.safeDownCast(mu)
+            if millard is not None:
+                out[i] = millard.getTendonForceLengthCurve().getStrainAtOneNormForce()
+    return out
+
+
+def locked_coordinates(model: osim.Model) -> list[str]:
+    """Names of the coordinates locked by default (``locked`` property true), CoordinateSet order."""
+    cs = model.getCoordinateSet()
+    return [cs.get(i).getName() for i in range(cs.getSize()) if cs.get(i).get_locked()]
+
+
 def rigid_tendon_copy(model: osim.Model, *, actuated: Sequence[str] = (), actuator_prefix: str = "",
                       init: bool = True) -> osim.Model:
     """A copy of ``model`` with rigid tendons and, for each coordinate in ``actuated``, an
-    unbounded CoordinateActuator of optimal force 1 named ``actuator_prefix + coordinate``."""
+    unbounded CoordinateActuator of optimal force 1 named ``actuator_prefix + coordinate``.
+
+    Muscles without a rigid-tendon mode (:data:`NO_RIGID_TENDON`) are first replaced as in
+    :func:`with_rigid_tendon_muscles` (slow: pass a model that is already converted)."""
     work = osim.Model(model)
+    if _needs_replacement(work):
+        osim.DeGrooteFregly2016Muscle.replaceMuscles(work)
     muscles = work.updMuscles()
     for i in range(muscles.getSize()):
         muscles.get(i).set_ignore_tendon_compliance(True)
@@ -101,6 +178,79 @@ def rigid_tendon_copy(model: osim.Model, *, actuated: Sequence[str] = (), actuat
     if init:
         work.initSystem()
     return work
+
+
+def _root_joints(model: osim.Model) -> dict[str, list[str]]:
+    """Body name -> the joints from that body down to ground (tree order)."""
+    ground = model.getGround().getName()
+    parent_joint = {}
+    js = model.getJointSet()
+    for i in range(js.getSize()):
+        j = js.get(i)
+        parent_joint[j.getChildFrame().findBaseFrame().getName()] = (
+            j.getName(), j.getParentFrame().findBaseFrame().getName())
+    out: dict[str, list[str]] = {ground: []}
+    for body in parent_joint:
+        chain, b = [], body
+        while b in parent_joint and len(chain) <= len(parent_joint):
+            joint, b = parent_joint[b]
+            chain.append(joint)
+        out[body] = chain
+    return out
+
+
+def muscle_coordinate_dependence(model: osim.Model, coordinate_names: Sequence[str]) -> np.ndarray:
+    """Which independent coordinates each muscle's length can depend on, from the model's
+    structure: shape (n_muscles, n_coords), bool.
+
+    A muscle's length depends only on the relative pose of the bodies its path touches (path
+    points, wrap objects): the coordinates of the joints that lie on the tree paths between those
+    bodies, plus the coordinates that move or switch its ``MovingPathPoint`` s and
+    ``ConditionalPathPoint`` s; a coupled coordinate stands for the coordinates driving it. Muscles
+    whose path is not a ``GeometryPath`` are taken to depend on every coordinate. Moment arms
+    outside this pattern are exactly zero, so :func:`export_muscle_capacity` does not compute them.
+    """
+    names = list(coordinate_names)
+    couplers = _couplers(model)
+    drivers = {c.dependent: set(c.independent) for c in couplers}
+    roots = _root_joints(model)
+    js = model.getJointSet()
+    joint_coords = {js.get(i).getName(): [js.get(i).get_coordinates(k).getName()
+                                          for k in range(js.get(i).numCoordinates())]
+                    for i in range(js.getSize())}
+    ms = model.getMuscles()
+    out = np.zeros((ms.getSize(), len(names)), dtype=bool)
+    for i in range(ms.getSize()):
+        path = osim.GeometryPath.safeDownCast(ms.get(i).getPath())
+        if path is None:
+            out[i] = True
+            continue
+        bodies, coords = set(), set()
+        pps = path.getPathPointSet()
+        for p in range(pps.getSize()):
+            pp = pps.get(p)
+            bodies.add(pp.getParentFrame().findBaseFrame().getName())
+            moving = osim.MovingPathPoint.safeDownCast(pp)
+            if moving is not None:
+                for getter in ("getXCoordinate", "getYCoordinate", "getZCoordinate"):
+                    try:
+                        coords.add(getattr(moving, getter)().getName())
+                    except RuntimeError:   # no function of a coordinate along this axis
+                        pass
+            conditional = osim.ConditionalPathPoint.safeDownCast(pp)
+            if conditional is not None:
+                coords.add(conditional.getCoordinate().getName())
+        wraps = path.getWrapSet()
+        for w in range(wraps.getSize()):
+            bodies.add(wraps.get(w).getWrapObject().getFrame().findBaseFrame().getName())
+        chains = [set(roots.get(b, [])) for b in bodies]
+        if chains:
+            for joint in set.union(*chains) - set.intersection(*chains):
+                coords.update(joint_coords[joint])
+        for c in list(coords):
+            coords.update(drivers.get(c, ()))
+        out[i] = [c in coords for c in names]
+    return out
 
 
 def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q: np.ndarray,
@@ -150,41 +300,45 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
     index = _mobility_index(work, state, all_names)
     muscles = [work.getMuscles().get(i) for i in range(work.getMuscles().getSize())]
     n, m, k = q.shape[0], len(muscles), len(names)
+    spans = muscle_coordinate_dependence(work, names)   # (m, k): r_ij can be non-zero
+    crossed = [j for j in range(k) if spans[:, j].any()]
+    spanning = {j: [i for i in range(m) if spans[i, j]] for j in crossed}
     col = np.array([index[c] for c in names])
     column_of = {c: j for j, c in enumerate(names)}
     nu = state.getNU()
 
     length, speed = np.empty((n, m)), np.empty((n, m))
-    dl_dq = np.empty((n, m, k))
+    dl_dq = np.zeros((n, m, k))   # structurally zero where a muscle cannot depend on a coordinate
     fl, fv, fp, cos_a = (np.empty((n, m)) for _ in range(4))
     norm_l, norm_v = np.empty((n, m)), np.empty((n, m))
     big_q = np.zeros(nu)
+    # bound methods looked up once (SWIG attribute lookup costs as much as the call)
+    readers = [(out, [getattr(mu, name) for mu in muscles]) for out, name in (
+        (length, "getLength"), (speed, "getLengtheningSpeed"), (fl, "getActiveForceLengthMultiplier"),
+        (fv, "getForceVelocityMultiplier"), (fp, "getPassiveForceMultiplier"),
+        (cos_a, "getCosPennationAngle"), (norm_l, "getNormalizedFiberLength"),
+        (norm_v, "getNormalizedFiberVelocity"))]
+    lengthening = [mu.getLengtheningSpeed for mu in muscles]
     for f in range(n):
         big_q[col] = q[f]
         coupling = np.zeros((nu, k))  # d(all mobilities)/d(independent coordinates)
         coupling[col, np.arange(k)] = 1.0
         for c in couplers:
             kk = [column_of[x] for x in c.independent]
-            value, _, _, grad = c.evaluate(q[f, kk], np.zeros(len(kk)), np.zeros(len(kk)))
+            value, _, _, grad = c.evaluate(q[f, kk], np.zeros(len(kk)), np.zeros(len(kk)), second=False)
             big_q[index[c.dependent]] = value
             coupling[index[c.dependent], kk] = grad
         state.setQ(osim.Vector.createFromMat(big_q))
         work.realizePosition(state)
-        for j in range(k):
+        for j in crossed:
             state.setU(osim.Vector.createFromMat(np.ascontiguousarray(coupling[:, j])))
             work.realizeVelocity(state)
-            dl_dq[f, :, j] = [mu.getLengtheningSpeed(state) for mu in muscles]
+            rows = spanning[j]
+            dl_dq[f, rows, j] = [lengthening[i](state) for i in rows]
         state.setU(osim.Vector.createFromMat(coupling @ qd[f]))
         work.realizeVelocity(state)
-        for i, mu in enumerate(muscles):
-            length[f, i] = mu.getLength(state)
-            speed[f, i] = mu.getLengtheningSpeed(state)
-            fl[f, i] = mu.getActiveForceLengthMultiplier(state)
-            fv[f, i] = mu.getForceVelocityMultiplier(state)
-            fp[f, i] = mu.getPassiveForceMultiplier(state)
-            cos_a[f, i] = mu.getCosPennationAngle(state)
-            norm_l[f, i] = mu.getNormalizedFiberLength(state)
-            norm_v[f, i] = mu.getNormalizedFiberVelocity(state)
+        for out, getters in readers:
+            out[f] = [get(state) for get in getters]
     drain_log()
     f0 = np.array([mu.getMaxIsometricForce() for mu in muscles])
     active = f0 * fl * fv * cos_a
