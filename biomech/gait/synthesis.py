@@ -48,11 +48,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.interpolate import make_interp_spline
-from scipy.optimize import brentq, root
+from scipy.optimize import brentq, newton, root
 
 from biomech.errors import BiomechError
-from biomech.gait.com_path import ComPath, StrideParams, plan_running_com
+from biomech.gait.com_path import ComPath, StrideParams
+from biomech.gait.grf_plan import cop_position, plan_running_com_grf
 from biomech.gait.motion import FootLoad, Motion
 from biomech.models.kinematics import PlanarKinematics
 from biomech.models.skeleton import Joint, Skeleton
@@ -81,13 +81,8 @@ class RunningInputs:
     pelvis_anterior_tilt_deg: float
     knee_flexion_at_contact_deg: float
     peak_swing_knee_flexion_deg: float
-    peak_swing_hip_flexion_deg: float | None
-    swing_ankle_angle_deg: float | None
-    min_swing_hip_flexion_deg: float | None = None
-    peak_knee_swing_fraction: float = 0.5
-    peak_hip_swing_fraction: float = 0.8
-    min_hip_swing_fraction: float = 0.15
     samples_per_step: int = 200
+    kinematics_cutoff_hz: float = 15.0
     n_strides: int = 1
 
 
@@ -135,6 +130,11 @@ class _Leg:
         shank_abs = thigh_abs - knee
         return np.column_stack([kx + np.sin(shank_abs) * self.shank_m,
                                 ky - np.cos(shank_abs) * self.shank_m])
+
+    def reach(self, knee: float) -> float:
+        """Hip-to-ankle distance (m) with knee flexion ``knee`` (rad)."""
+        a = self.ankle(np.zeros((1, 2)), np.zeros(1), np.array([knee]))
+        return float(np.hypot(*a[0]))
 
     def solve(self, hip_xy: np.ndarray, ankle_xy: np.ndarray, guess: np.ndarray | None = None,
               ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -194,8 +194,38 @@ def sole_angle(s: np.ndarray, inp: RunningInputs) -> np.ndarray:
     a1 = math.radians(inp.foot_angle_at_toe_off_deg)
     s1, s2 = inp.foot_flat_start, inp.foot_flat_end
     early = a0 * (1 - smoothstep5(s / s1)) if s1 > 0 else 0.0 * s
-    late = a1 * smoothstep5((s - s2) / (1 - s2)) if s2 < 1 else 0.0 * s
+    late = a1 * push_off(np.clip((s - s2) / (1 - s2), 0.0, 1.0)) if s2 < 1 else 0.0 * s
     return np.where(s <= s1, early, 0.0) + np.where(s >= s2, late, 0.0)
+
+
+#: Push-off shape: the foot leaves flat smoothly (zero velocity and acceleration) and is still
+#: rotating at toe-off, at 1.5 times the mean rate of the push-off phase. Modelling choice: a
+#: measured foot still rotates quickly when it leaves the ground; no published value of that
+#: rate was read, so the factor is an assumption (it only shapes the last part of stance).
+PUSH_OFF_END_RATE = 1.5
+
+
+def push_off(x: np.ndarray) -> np.ndarray:
+    """Quartic 0 -> 1 on [0, 1]: f(0) = f'(0) = f''(0) = 0, f(1) = 1, f'(1) = PUSH_OFF_END_RATE."""
+    b = PUSH_OFF_END_RATE - 3.0
+    return x**3 * ((1.0 - b) + b * x)
+
+
+def quintic_hermite(tau: np.ndarray, duration_s: float, start: np.ndarray, end: np.ndarray
+                    ) -> np.ndarray:
+    """Quintic on ``tau`` in [0, 1] (time ``tau * duration_s``) matching value, velocity and
+    acceleration (rows of ``start`` and ``end``, per unit time, columns = channels)."""
+    h = duration_s
+    p0, v0, a0 = (np.asarray(r, dtype=float) * h**k for k, r in enumerate(start))
+    p1, v1, a1 = (np.asarray(r, dtype=float) * h**k for k, r in enumerate(end))
+    t = np.asarray(tau, dtype=float)[:, None]
+    h00 = 1 - 10 * t**3 + 15 * t**4 - 6 * t**5
+    h10 = t - 6 * t**3 + 8 * t**4 - 3 * t**5
+    h20 = 0.5 * t**2 - 1.5 * t**3 + 1.5 * t**4 - 0.5 * t**5
+    h01 = 10 * t**3 - 15 * t**4 + 6 * t**5
+    h11 = -4 * t**3 + 7 * t**4 - 3 * t**5
+    h21 = 0.5 * t**3 - t**4 + 0.5 * t**5
+    return h00 * p0 + h10 * v0 + h20 * a0 + h01 * p1 + h11 * v1 + h21 * a1
 
 
 @dataclass(frozen=True)
@@ -228,70 +258,66 @@ class _Foot:
         return pivot_ground - rot, np.array([g_heel, g_mtp])
 
 
+def fourier_lowpass(series: np.ndarray, period_s: float, t: np.ndarray, cutoff_hz: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value, first and second time derivative at ``t`` (s) of the periodic ``series`` (uniform
+    samples over one period) keeping only its harmonics up to ``cutoff_hz``: a zero-lag low-pass
+    filter with analytic derivatives."""
+    n = series.size
+    coef = np.fft.rfft(series) / n
+    k = np.arange(coef.size)
+    keep = k / period_s <= cutoff_hz
+    if n % 2 == 0:
+        keep[-1] = False          # the Nyquist term has no well-defined derivative
+    w = 2.0 * np.pi * k[keep] / period_s
+    amp = np.where(k[keep] == 0, 1.0, 2.0) * coef[keep]
+    phase = np.exp(1j * np.outer(t, w))
+    value = np.real(phase @ amp)
+    d1 = np.real(phase @ (1j * w * amp))
+    d2 = np.real(phase @ (-(w**2) * amp))
+    return value, d1, d2
+
+
 # ------------------------------------------------------------------------------ swing ----
-def _poly_through(t0: float, t1: float, start: tuple[float, float, float],
-                  end: tuple[float, float, float],
-                  vias: tuple[tuple[float, float], ...] = ()) -> np.ndarray:
-    """Polynomial (ascending coefficients in tau = t - t0) matching value, velocity and
-    acceleration at both ends and passing through each via point (time, value) with zero
-    velocity there."""
-    rows, rhs = [], []
-    n = 6 + 2 * len(vias)
-
-    def row(tau: float, deriv: int) -> list[float]:
-        out = []
-        for k in range(n):
-            if k < deriv:
-                out.append(0.0)
-            else:
-                out.append(math.factorial(k) / math.factorial(k - deriv) * tau ** (k - deriv))
-        return out
-
-    for d in range(3):
-        rows.append(row(0.0, d))
-        rhs.append(start[d])
-        rows.append(row(t1 - t0, d))
-        rhs.append(end[d])
-    for tv, val in vias:
-        rows.append(row(tv - t0, 0))
-        rhs.append(val)
-        rows.append(row(tv - t0, 1))
-        rhs.append(0.0)
-    return np.linalg.solve(np.array(rows), np.array(rhs))
+#: Knee flexion (deg) of the swing leg at its longest reach (see ``swing_target``), and the
+#: softness (m) of that clamp. Modelling choices: the knee nearly straightens in late swing in
+#: measured running (Hamner 2010 subject02: about 10 deg; not an input here).
+SWING_MIN_KNEE_DEG = 5.0
+_CLAMP_SOFTNESS_M = 0.005
 
 
-def _swing_path(t: np.ndarray, t0: float, t1: float, start: tuple[float, float, float],
-                end: tuple[float, float, float], vias: tuple[tuple[float, float], ...]) -> np.ndarray:
-    """Piecewise quintic from ``start`` to ``end`` (value, velocity, acceleration) through the via
-    points (time, value), each reached with zero velocity and acceleration.
-
-    C2 continuous; one quintic per segment avoids the oscillation of a single high-degree
-    polynomial through all the conditions.
-    """
-    knots = [(t0, start)] + [(tv, (v, 0.0, 0.0)) for tv, v in sorted(vias)] + [(t1, end)]
-    out = np.empty_like(t, dtype=float)
-    for (ta, sa), (tb, sb) in zip(knots[:-1], knots[1:], strict=True):
-        sel = (t >= ta) & (t <= tb)
-        coef = _poly_through(ta, tb, sa, sb)
-        out[sel] = np.polynomial.polynomial.polyval(t[sel] - ta, coef)
-    return out
+#: Sole-angle width (rad) over which the ground-contact region of the foot changes, and the
+#: softness (m) of the CoP clamp to it (numerical smoothing choices, not physiology).
+_SOLE_SMOOTH_RAD = math.radians(2.0)
+_COP_SOFTNESS_M = 0.005
 
 
-def _derivs_at(t: np.ndarray, y: np.ndarray, at: float) -> tuple[float, float, float]:
-    spl = make_interp_spline(t, y, k=5)
-    return float(spl(at)), float(spl(at, 1)), float(spl(at, 2))
+class _SwingError(ArithmeticError):
+    """The swing knee cannot reach the requested peak flexion for this pelvis path."""
 
 
 # ----------------------------------------------------------------------- the synthesis ----
 def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                        kinematics: PlanarKinematics | None = None,
                        max_iterations: int = 40, tolerance_m: float = 1e-11,
+                       cop: str = "planned",
                        ) -> tuple[Motion, SynthesisReport]:
     """Synthesise steady running on ``skeleton`` from mechanics; see the module docstring.
+
+    ``cop`` places the centre of pressure: ``"planned"`` (default) on the rolling CoP path of the
+    COM plan, so the GRF passes through the COM as planned and the whole rate of change of the
+    body's angular momentum is left as the reported pelvis residual moment; ``"balance"`` where
+    the GRF's moment about the COM balances that rate, soft-clamped to the part of the sole on
+    the ground. The joint-space swing does not conserve angular momentum, so ``"balance"`` drives
+    the CoP to the edges of the foot and its jumps give knee-moment spikes of several N m/kg;
+    ``"planned"`` keeps the loads consistent with the plan.
 
     Returns the :class:`~biomech.gait.motion.Motion` (``n_strides`` strides starting at a right
     foot strike) and a :class:`SynthesisReport`.
     """
+    if cop not in ("planned", "balance"):
+        raise BiomechError(f"cop: {cop!r} is not 'planned' or 'balance'")
+    cop_mode = cop
     kin = kinematics or PlanarKinematics.from_skeleton(skeleton)
     names = list(skeleton.independent_coordinates)
     idx = {n: i for i, n in enumerate(names)}
@@ -326,26 +352,34 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             return float(foot.mtp[0])
         return float(mid_local)
 
+    def toe_travel(angle_deg: float) -> float:
+        """CoP travel between the metatarsal heads and the toe tip when the foot turns about the
+        metatarsal heads (toes on the ground), else 0."""
+        return float(foot.toe[0] - foot.mtp[0]) if angle_deg < 0 else 0.0
+
     x_land = contact_x(inputs.foot_angle_at_contact_deg)
     x_leave = contact_x(inputs.foot_angle_at_toe_off_deg)
     travel = max(0.0, stride.direction_sign * (x_leave - x_land))
 
-    def support_mid(spring_mid_x: float) -> float:
-        """Ground x of the heel-metatarsal midpoint given the spring's mid-stance contact x."""
-        landing_ground = spring_mid_x - stride.direction_sign * travel / 2.0
-        return landing_ground + (mid_local - x_land)
+    def support_mid(landing_ground_x: float) -> float:
+        """Ground x of the heel-metatarsal midpoint given the landing pivot's ground x."""
+        return landing_ground_x + (mid_local - x_land)
 
     def solve(leg_length_m: float, init: np.ndarray | None = None) -> dict:
-        """Plan the COM with spring rest length ``leg_length_m`` and solve the stride.
+        """Plan the COM with touchdown COM height ``leg_length_m`` and solve the stride.
 
         Unknown: the pelvis (mid-hip) path over one stride. Given it, the stance leg follows from
         inverse kinematics, the swing leg from its polynomials, and the residual is the model's
         COM minus the planned COM. Solved with Newton-Krylov (the swing leg's mass couples every
         frame to the stance boundary states). ``init`` is a previous pelvis path (warm start).
         """
-        plan: ComPath = plan_running_com(stride, leg_length_m=leg_length_m,
-                                         n_per_step=inputs.samples_per_step, n_steps=2,
-                                         contact_travel_m=travel)
+        plan: ComPath = plan_running_com_grf(stride, touchdown_height_m=leg_length_m,
+                                             contact_travel_m=travel,
+                                             early_travel_m=toe_travel(inputs.foot_angle_at_contact_deg),
+                                             late_travel_m=toe_travel(inputs.foot_angle_at_toe_off_deg),
+                                             flat_start=inputs.foot_flat_start,
+                                             flat_end=inputs.foot_flat_end,
+                                             n_per_step=inputs.samples_per_step, n_steps=2)
         t = np.asarray(plan.time_s)[:-1]          # one stride, periodic (endpoint dropped)
         n = t.size
         com = np.asarray(plan.position_m)[:-1]
@@ -354,24 +388,100 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         ts = t[stance]
         phi = sole_angle(np.clip(t / t_c, 0.0, 1.0), inputs)
         ankle_target, _ = foot.pose(phi[stance], support_mid(float(plan.foot_position_m[0][0])))
-        keys = {0: (inputs.peak_hip_swing_fraction, inputs.peak_swing_hip_flexion_deg),
-                1: (inputs.peak_knee_swing_fraction, inputs.peak_swing_knee_flexion_deg),
-                2: (0.5, inputs.swing_ankle_angle_deg)}
+        # Swing: the ankle travels in the ground frame from where it leaves the ground to where
+        # it lands one stride later, on a quintic smoothstep (zero velocity and acceleration at
+        # both ends, as the rolling foot's ankle has at toe-off and touchdown) plus a lift
+        # 64 h tau^3 (1 - tau)^3; h is set so the swing knee reaches the published peak flexion.
+        # Hip and knee then follow from the same leg inverse kinematics as in stance, so the
+        # joint angles are C2 across toe-off and touchdown. The sole turns from its toe-off to its
+        # touchdown angle on a smoothstep.
+        sw_t = t[swing]
+        tau = (sw_t - ts[-1]) / (T - ts[-1])
+        lift = 16.0 * tau**2 * (1.0 - tau) ** 2
+        land_x = support_mid(float(plan.foot_position_m[0][0]))
+
+        def foot_state(at_s: float, shift_x: float, sense: int) -> tuple[np.ndarray, np.ndarray]:
+            """Ankle (x, y) and sole angle, and their first two time derivatives, at stance time
+            ``at_s`` from one-sided differences (``sense`` -1 backward, +1 forward; second-order
+            stencils, step 1e-4 s) of the analytic roll-over, which ends at toe-off."""
+            h = 1e-4 * sense
+            times = at_s + h * np.arange(4)
+            ph = sole_angle(np.clip(times / t_c, 0.0, 1.0), inputs)
+            pos, _ = foot.pose(ph, land_x)
+            f = np.column_stack([pos + (shift_x, 0.0), ph])
+            d1 = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
+            d2 = (2 * f[0] - 5 * f[1] + 4 * f[2] - f[3]) / h**2
+            return f[0], np.array([d1, d2])
+
+        # The path is interpolated relative to the planned COM (known, with exact derivatives),
+        # so the leg reaches forward as the body moves: at touchdown the ankle moves backwards
+        # relative to the COM at the running speed (zero ground speed), not earlier.
+        com_p, com_v, com_a = (np.asarray(a_)[:-1] for a_ in
+                               (plan.position_m, plan.velocity_m_s, plan.acceleration_m_s2))
+        i_to = int(np.flatnonzero(stance)[-1])
+        com_td = com_p[0] + np.array([stride.direction_sign * stride.stride_length_m, 0.0])
+
+        def relative(p_: np.ndarray, d_: np.ndarray, c: tuple) -> tuple:
+            zero = np.zeros(1)
+            return (p_ - np.concatenate([c[0], zero]), d_[0] - np.concatenate([c[1], zero]),
+                    d_[1] - np.concatenate([c[2], zero]))
+
+        p_to, d_to = foot_state(float(ts[-1]), 0.0, -1)
+        p_td, d_td = foot_state(0.0, stride.direction_sign * stride.stride_length_m, 1)
+        start = relative(p_to, d_to, (com_p[i_to], com_v[i_to], com_a[i_to]))
+        end = relative(p_td, d_td, (com_td, com_v[0], com_a[0]))
+        base = quintic_hermite(tau, T - ts[-1], start, end)
+        ankle_base, phi_sw = base[:, :2] + com_p[swing], base[:, 2]
+        knee_peak = math.radians(inputs.peak_swing_knee_flexion_deg)
+        last_height: list[float] = []
+        reach_max = leg.reach(math.radians(SWING_MIN_KNEE_DEG))
+
+        def swing_target(hip: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
+            """Ankle target in swing and how far it was pulled in to stay within reach (m).
+
+            Late in swing the path reaches forward beyond the planted touchdown position before
+            it retracts with the ground; where the straight leg cannot reach that far the target
+            is pulled towards the hip with a smooth (softplus, 5 mm) clamp at the reach of the
+            leg with the knee flexed SWING_MIN_KNEE_DEG, so the knee extends fully for a moment
+            instead of the inverse kinematics failing."""
+            target = ankle_base + np.column_stack([np.zeros_like(lift), height * lift])
+            rel = target - hip
+            dist = np.hypot(rel[:, 0], rel[:, 1])
+            z = (dist - reach_max) / _CLAMP_SOFTNESS_M
+            excess = _CLAMP_SOFTNESS_M * np.logaddexp(0.0, z)
+            scale = (dist - excess) / dist
+            return hip + rel * scale[:, None], excess
+
+        def swing_leg(hip: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, float]:
+            return leg.solve(hip, swing_target(hip, height)[0])
 
         def legs(pelvis: np.ndarray) -> tuple[np.ndarray, float]:
             th, kn, err = leg.solve(pelvis[stance], ankle_target)
             right = np.zeros((n, 3))
             right[stance] = np.column_stack([th - tilt, kn, phi[stance] - (th - kn)])
-            for j in range(3):   # swing polynomials from the stance boundary states
-                start = _derivs_at(ts, right[stance, j], ts[-1])
-                end = _derivs_at(ts + T, right[stance, j], T)  # next touchdown = this one + T
-                frac, value = keys[j]
-                vias = () if value is None else ((ts[-1] + frac * (T - ts[-1]), math.radians(value)),)
-                if j == 0 and inputs.min_swing_hip_flexion_deg is not None:
-                    vias = ((ts[-1] + inputs.min_hip_swing_fraction * (T - ts[-1]),
-                             math.radians(inputs.min_swing_hip_flexion_deg)),) + vias
-                right[swing, j] = _swing_path(t[swing], ts[-1], T, start, end, vias)
-            return right, err
+            hip = pelvis[swing]
+
+            def knee_gap(height: float) -> float:
+                return float(np.max(swing_leg(hip, height)[1])) - knee_peak
+
+            height = None
+            if last_height:           # secant from the previous solve (usually 3-4 calls)
+                try:
+                    h_ = newton(knee_gap, last_height[0], x1=last_height[0] + 1e-3, tol=1e-13,
+                                maxiter=20)
+                    if 0.0 <= h_ <= 0.8 and abs(knee_gap(h_)) < 1e-10:
+                        height = float(h_)
+                except (RuntimeError, ArithmeticError):
+                    height = None
+            if height is None:
+                lo, hi = 0.0, 0.8
+                if knee_gap(lo) > 0.0 or knee_gap(hi) < 0.0:
+                    raise _SwingError
+                height = brentq(knee_gap, lo, hi, xtol=1e-13)
+            last_height[:] = [height]
+            th_s, kn_s, err_s = swing_leg(hip, height)
+            right[swing] = np.column_stack([th_s - tilt, kn_s, phi_sw - (th_s - kn_s)])
+            return right, max(err, err_s)
 
         def pose(right: np.ndarray) -> np.ndarray:
             q = np.zeros((n, len(names)))
@@ -397,7 +507,10 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             log.debug("L0 %.4f m: solver failed (%s)", leg_length_m, exc)
             return {"ok": False, "plan": plan}
         pelvis = sol.x.reshape(n, 2)
-        right, ik_err = legs(pelvis)
+        try:
+            right, ik_err = legs(pelvis)
+        except _SwingError:
+            return {"ok": False, "plan": plan}
         err = float(np.max(np.abs(residual(sol.x))))
         ok = bool(np.isfinite(err) and err < 1e-8 and ik_err < 1e-9)
         log.debug("L0 %.4f m: %s after %d iterations, COM error %.1e m, IK error %.1e m, "
@@ -474,13 +587,10 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     t_all = np.arange(n * n_strides + 1) * (T / n)
     q = np.zeros((t_all.size, len(names)))
     qd, qdd = np.zeros_like(q), np.zeros_like(q)
-    t_per = np.append(t, T)
     for j, base in enumerate(LEG_JOINTS):
         for side, series in (("r", right[:, j]), ("l", shifted(right[:, j]))):
-            spl = make_interp_spline(t_per, np.append(series, series[0]), k=5, bc_type="periodic")
-            tt = np.mod(t_all, T)
             c = idx[f"{base}_{side}"]
-            q[:, c], qd[:, c], qdd[:, c] = spl(tt), spl(tt, 1), spl(tt, 2)
+            q[:, c], qd[:, c], qdd[:, c] = fourier_lowpass(series, T, t_all, inputs.kinematics_cutoff_hz)
     q[:, idx["pelvis_tilt"]] = tilt
     q[:, idx["lumbar_extension"]] = lumbar
     # planned COM over all strides (periodic with a forward shift per stride)
@@ -520,13 +630,28 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             sf = np.clip((t_all[sel] - td) / t_c, 0.0, 1.0)
             ph = sole_angle(sf, inputs)
             half = 0.5 * (foot.mtp[0] - foot.heel[0])
-            lo = np.where(ph > 1e-9, mid - half, np.where(ph < -1e-9, mid + half, mid - half))
-            hi = np.where(ph > 1e-9, mid - half, mid + half + (foot.toe[0] - foot.mtp[0]))
+            # the part of the sole on the ground: the heel while the toes are up, heel to toe
+            # tip while flat, metatarsal heads to toe tip while the heel is up; its ends move
+            # smoothly (over 2 deg of sole angle) so the CoP has no jumps
+            heel_x, mtp_x = mid - half, mid + half
+            toe_x = mtp_x + (foot.toe[0] - foot.mtp[0])
+            lo = heel_x + (mtp_x - heel_x) * smoothstep5(-ph / _SOLE_SMOOTH_RAD)
+            hi = toe_x - (toe_x - heel_x) * smoothstep5(ph / _SOLE_SMOOTH_RAD)
             f = grf[sel]
             fy = np.where(np.abs(f[:, 1]) > 1e-9, f[:, 1], np.nan)
             x_ideal = com_now[sel, 0] + (hdot[sel] - com_now[sel, 1] * f[:, 0]) / fy
-            x_cop = np.clip(np.nan_to_num(x_ideal, nan=0.5 * (lo + hi)), lo, hi)
-            clamped[sel] |= np.abs(x_cop - np.nan_to_num(x_ideal, nan=x_cop)) > 1e-9
+            x_ideal = np.nan_to_num(x_ideal, nan=0.5 * (lo + hi))
+            if cop_mode == "planned":
+                land = support_mid(feet_x[side]) - (mid_local - x_land) + st * stride_len
+                x_ideal = land + stride.direction_sign * cop_position(
+                    sf, flat_start=inputs.foot_flat_start, flat_end=inputs.foot_flat_end,
+                    early_m=toe_travel(inputs.foot_angle_at_contact_deg), flat_m=travel,
+                    late_m=toe_travel(inputs.foot_angle_at_toe_off_deg))
+            # soft clamp into [lo, hi] (softplus, 5 mm): C-infinity, so the loads stay smooth
+            w = _COP_SOFTNESS_M
+            x_cop = lo + w * np.logaddexp(0.0, (x_ideal - lo) / w)
+            x_cop = hi - w * np.logaddexp(0.0, (hi - x_cop) / w)
+            clamped[sel] |= np.abs(x_cop - x_ideal) > 1e-3
             force[sel, :2] = f
             cop[sel, 0], cop[sel, 1], cop[sel, 2] = x_cop, 0.0, 0.0
             moment = (x_cop - com_now[sel, 0]) * f[:, 1] + com_now[sel, 1] * f[:, 0]
@@ -540,7 +665,6 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     slip, clearance = 0.0, np.inf
     for side, t0 in (("r", 0.0), ("l", T_step)):
         heel = kin.point(q, f"calcn_{side}", tuple(foot.heel))
-        toe = kin.point(q, f"calcn_{side}", tuple(foot.toe))
         mtp = kin.point(q, f"calcn_{side}", tuple(foot.mtp))
         phase = np.mod(t_all - t0, T)
         st_sel = phase <= t_c + 1e-12
@@ -552,7 +676,9 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                     slip = max(slip, float(np.ptp(np.round(xs, 12))) if xs.size else 0.0)
         sw = ~st_sel
         if sw.any():
-            clearance = min(clearance, float(np.min([heel[sw, 1], toe[sw, 1], mtp[sw, 1]])))
+            # heel and metatarsal heads only: the rigid foot has no toe joint, so its toe tip
+            # dips below the ground while the foot rotates about the metatarsal heads
+            clearance = min(clearance, float(np.min([heel[sw, 1], mtp[sw, 1]])))
 
     motion = Motion(
         time_s=t_all, coordinate_names=tuple(names), q=q, qd=qd, qdd=qdd,

@@ -1,10 +1,13 @@
-"""Synthesised running: the physics closes (GRF = m(a_com - g), ID pelvis residual forces vanish).
+"""Synthesised running: the physics closes (GRF = m(a_com - g), ID pelvis residual forces vanish),
+spatio-temporal outcomes in published ranges, knee angles against Hamner 2010.
 
-The kinematic targets of issue 3 (knee angles against Hamner 2010, published ranges) are NOT
-met yet and are not asserted here; see the issue notes.
+Known gap (asserted as a strict xfail below): peak stance knee flexion is ~20 deg above the
+Hamner 2010 reference; see the issue notes for the mechanism.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +24,8 @@ from biomech.models.kinematics import PlanarKinematics
 def run():
     sk = skeleton()
     kin = PlanarKinematics.from_skeleton(sk)
-    # scenario: forward running at the default speed, knee flexion at contact 30 deg
-    inputs = running_inputs("forward", knee_flexion_at_contact_deg=30.0)
+    # scenario: forward running with the published defaults (3.5 m/s)
+    inputs = running_inputs("forward")
     motion, report = synthesise_running(sk, inputs, kinematics=kin)
     return sk, kin, motion, report
 
@@ -67,8 +70,105 @@ def test_opensim_inverse_dynamics_pelvis_residual_forces_vanish(run):
     assert np.max(np.abs(tilt)) == pytest.approx(report.max_residual_moment_nm, rel=1e-6, abs=1e-6)
 
 
-def test_stance_foot_does_not_slip(run):
-    assert run[3].max_foot_slip_m < 1e-5
+def test_stance_foot_slips_less_than_a_millimetre_after_the_15_hz_low_pass(run):
+    # the joint angles keep their harmonics up to 15 Hz (as measured kinematics are filtered
+    # before inverse dynamics), so the planted foot moves by a fraction of a millimetre
+    assert run[3].max_foot_slip_m < 1e-3
+
+
+def _knee(motion, side="r"):
+    k = np.degrees(motion.q[:, motion.coordinate_names.index(f"knee_angle_{side}")])
+    i_off = int(np.searchsorted(motion.time_s, motion.events[f"toe_off_{side}"][0]))
+    return k, i_off
+
+
+def test_without_the_low_pass_the_stance_foot_is_planted():
+    sk = skeleton()
+    motion, report = synthesise_running(
+        sk, running_inputs("forward", samples_per_step=100, kinematics_cutoff_hz=1e4))
+    assert report.max_foot_slip_m < 1e-5
+
+
+def test_raising_step_rate_by_ten_percent_lowers_peak_stance_knee_flexion():
+    sk = skeleton()
+    kin = PlanarKinematics.from_skeleton(sk)
+    base = running_inputs("forward", samples_per_step=100)
+    peaks = []
+    for rate in (base.step_rate_hz, 1.1 * base.step_rate_hz):
+        motion, _ = synthesise_running(sk, running_inputs("forward", samples_per_step=100,
+                                                          step_rate_hz=rate), kinematics=kin)
+        k, i_off = _knee(motion)
+        peaks.append(k[: i_off + 1].max())
+    # Heiderscheit et al. 2011 (MSSE 43:296): peak knee flexion falls when step rate rises
+    assert peaks[1] < peaks[0] - 1.0
+
+
+def test_spatiotemporal_outcomes_in_published_ranges(run):
+    sk, kin, motion, _ = run
+    weight = sk.total_mass_kg * -sk.gravity_m_s2
+    fy = motion.loads["r"].force_n[:, 1]
+    contact = motion.time_s[fy > 0]
+    t_c = contact[-1] - contact[0]
+    # contact time at 3.5 m/s: 0.20-0.30 s (Hamner 2010 subject02 at a similar speed: 0.245 s;
+    # Cavagna et al. 2012 give shorter FR aerial times than BR over 3-17 km/h)
+    assert 0.20 <= t_c <= 0.30
+    # peak vertical GRF of rearfoot running at 3-5 m/s: about 2-3 BW (Munro, Miller & Fuglevand
+    # 1987, J Biomech 20:147; Cavanagh & Lafortune 1980, J Biomech 13:397)
+    assert 2.0 <= fy.max() / weight <= 3.0
+    # COM vertical excursion in running at 3-4 m/s: about 5-10 cm (Heiderscheit et al. 2011
+    # report a few cm decrease with +10 % step rate from a preferred value in this range)
+    y = kin.com(motion.q)[:, 1]
+    assert 0.05 <= np.ptp(y) <= 0.10
+
+
+HAMNER = (Path(__file__).resolve().parents[3] / "shared" / "reference" / "opensim-models" / "Pipelines"
+          / "Hamner")
+
+
+def _hamner_knee() -> tuple[float, float]:
+    """Mean knee flexion at right foot strike and mean peak stance knee flexion (deg) of the
+    Hamner 2010 subject02 treadmill trial (reference IK; strikes from the GRF, 50 N threshold)."""
+    import warnings
+
+    from biomech.io.storage import read_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ik = read_table(HAMNER / "outputReference" / "ResultsIK" / "subject02_running_ik.mot")
+        grf = read_table(HAMNER / "subject02_running_grf.mot")
+    knee = -ik.data[:, ik.columns.index("knee_angle_r")]       # Hamner: flexion negative
+    fy = grf.data[:, grf.columns.index("ground_force_vy")]
+    on = fy > 50.0
+    strikes = grf.time_s[1:][on[1:] & ~on[:-1]]
+    offs = grf.time_s[1:][~on[1:] & on[:-1]]
+    at_contact, peaks = [], []
+    for ts in strikes:
+        later = offs[offs > ts]
+        if not later.size or ts < ik.time_s[0] or later[0] > ik.time_s[-1]:
+            continue
+        sel = (ik.time_s >= ts) & (ik.time_s <= later[0])
+        at_contact.append(np.interp(ts, ik.time_s, knee))
+        peaks.append(knee[sel].max())
+    return float(np.mean(at_contact)), float(np.mean(peaks))
+
+
+hamner = pytest.mark.skipif(not HAMNER.exists(), reason="../shared/reference (Hamner 2010) absent")
+
+
+@hamner
+def test_knee_flexion_at_contact_within_10_deg_of_hamner(run):
+    at_contact, _ = _hamner_knee()
+    k, _ = _knee(run[2])
+    assert abs(k[0] - at_contact) < 10.0
+
+
+@hamner
+@pytest.mark.xfail(strict=True, reason="known gap: the planned COM lands ~8 cm further behind the "
+                   "foot than Hamner's runner, so the stance knee flexes ~20 deg more (issue 3 notes)")
+def test_peak_stance_knee_flexion_within_10_deg_of_hamner(run):
+    _, peak = _hamner_knee()
+    k, i_off = _knee(run[2])
+    assert abs(k[: i_off + 1].max() - peak) < 10.0
 
 
 def test_reverse_twice_is_identity(run):
@@ -103,7 +203,7 @@ def test_cli_gait_writes_motion_files_and_filmstrip(tmp_path):
     import sys
 
     proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--direction", "forward",
-                           "--knee-at-contact", "30", "-o", str(tmp_path)],
+                           "-o", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     names = {p.name for p in tmp_path.iterdir()}
