@@ -1,4 +1,5 @@
-"""Command-line interface: ``biomech model build|summary``, ``biomech gait``.
+"""Command-line interface: ``biomech model build|summary``, ``biomech gait``, ``biomech run``
+(alias ``sweep``), ``biomech validate``.
 
 User errors (bad spec, bad parameter, missing file) print one line to stderr and exit with
 status 2; no traceback.
@@ -98,6 +99,139 @@ def _cmd_gait(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------- experiments ----
+def _executor_settings(args: argparse.Namespace, exp):
+    """The experiment's executor with the command-line flags applied."""
+    settings = exp.executor
+    update: dict = {}
+    if args.executor == "local":
+        update.update(kind="local", scheduler=None, jobqueue=None)
+    elif args.executor == "dask":
+        update["kind"] = "dask"
+    if args.scheduler:
+        update.update(kind="dask", scheduler=args.scheduler, jobqueue=None)
+    if args.jobs is not None:
+        if args.jobs < 1:
+            raise BiomechError(f"--jobs: {args.jobs} is below 1")
+        update["jobs"] = args.jobs
+    return settings.model_copy(update=update)
+
+
+def _quiet_console(verbose: bool) -> None:
+    """Keep the terminal at WARNING (INFO with -v) while the experiment log takes INFO."""
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
+    from biomech.experiments import load_experiment
+    from biomech.experiments.engine import ExperimentInterrupted, run_experiment
+    from biomech.experiments.table import format_summary
+
+    exp = load_experiment(args.experiment)
+    if args.dry_run:
+        return _dry_run(exp, args.output)
+    settings = _executor_settings(args, exp)
+    _quiet_console(args.verbose)
+
+    def _terminate(signum, frame):  # a batch system's SIGTERM stops like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    varied = [k for k in exp.key_order("conditions") + exp.key_order("sweep")
+              if k not in ("direction", "speed_m_s", "step_rate_hz")]
+    try:
+        report = run_experiment(exp, output=args.output, executor=settings,
+                                progress=not args.no_progress)
+    except ExperimentInterrupted as exc:
+        print(format_summary(exc.report.rows, varied))
+        print(f"biomech: interrupted: {exc.report.count('done')} of {len(exc.report.runs)} runs done "
+              f"in {exc.report.path}; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(format_summary(report.rows, varied))
+    failed = report.count("failed")
+    print(f"{exp.name}: {report.count('done')} of {len(report.runs)} runs done ({report.skipped} from "
+          f"earlier sessions), {failed} failed; results in {report.path}")
+    return 1 if failed else 0
+
+
+def _dry_run(exp, output: Path) -> int:
+    from biomech.experiments import expand
+    from biomech.experiments.engine import table_rows
+    from biomech.experiments.store import ExperimentStore
+    from biomech.experiments.table import format_summary
+
+    runs = expand(exp)
+    store = ExperimentStore(output, exp.name)
+    records = {r.run_id: s for r in runs if (s := store.status(r.run_id)) is not None}
+    varied = [k for k in exp.key_order("conditions") + exp.key_order("sweep")
+              if k not in ("direction", "speed_m_s", "step_rate_hz")]
+    print(format_summary(table_rows(runs, records), varied))
+    done = sum(1 for s in records.values() if s.get("status") == "done")
+    print(f"{exp.name}: {len(runs)} runs, {done} already done in {store.path} (dry run: nothing executed)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from biomech.experiments import expand, load_experiment
+
+    exp = load_experiment(args.experiment)
+    runs = expand(exp)
+    notes = sorted({note for run in runs for note in run.notes})
+    print(f"{args.experiment}: ok, experiment {exp.name!r}: {len(runs)} runs")
+    for note in notes:
+        print(f"  note: {note}")
+    return 0
+
+
+_RUN_EPILOG = """\
+results go to OUTPUT/<experiment name>/: runs.csv (one row per run), experiment.log and
+runs/<run id>/ (config.json, status.json, result.nc, curves.nc, motion/). A run id is the hash of
+the run's resolved config: finished runs are skipped, failed runs retried, and an interrupted
+session resumes when the same command is run again.
+
+exit status: 0 all runs done, 1 some run failed, 2 bad experiment file or option, 130 interrupted.
+
+examples:
+  biomech run experiments/retro_vs_forward.yaml
+  biomech run experiments/speed_sweep.yaml --jobs 2
+  biomech run experiments/step_rate_sweep.yaml --scheduler tcp://10.0.0.5:8786
+  biomech validate experiments/speed_sweep.yaml
+"""
+
+
+def _add_experiment_parsers(sub) -> None:
+    r = sub.add_parser(
+        "run", aliases=["sweep"], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="run an experiment file (conditions x sweep) and print a summary table",
+        description="Run every run of an experiment that has not finished yet, locally or on Dask, "
+                    "and print a table of the main outcomes.", epilog=_RUN_EPILOG)
+    r.add_argument("experiment", type=Path, help="experiment YAML file (see experiments/)")
+    r.add_argument("-o", "--output", type=Path, default=Path("results"),
+                   help="results root (default: results/)")
+    r.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="parallel runs: local processes (1 = in this process), local Dask workers, or "
+                        "jobqueue batch jobs (default: executor.jobs of the file, else 1)")
+    r.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="run on the Dask scheduler at ADDR (e.g. tcp://127.0.0.1:8786); workers must "
+                        "see the results folder at the same path")
+    r.add_argument("--executor", choices=("local", "dask"), default=None,
+                   help="override executor.kind of the file (dask without --scheduler starts a "
+                        "local Dask cluster)")
+    r.add_argument("--dry-run", action="store_true",
+                   help="list the runs and which are already done; execute nothing")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="check an experiment file without running it",
+                       description="Validate an experiment file and expand its runs; print the "
+                                   "number of runs, or one line naming the bad field (exit 2).")
+    v.add_argument("experiment", type=Path, help="experiment YAML file")
+    v.set_defaults(func=_cmd_validate)
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="biomech",
@@ -134,6 +268,11 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--spec", default=None, help="model spec (default running2d)")
     g.add_argument("-o", "--output", type=Path, default=Path("out"), help="output folder")
     g.set_defaults(func=_cmd_gait)
+
+    _add_experiment_parsers(sub)
+    from biomech.plots.cli import add_figures_command
+
+    add_figures_command(sub)
     return p
 
 

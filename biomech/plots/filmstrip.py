@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from biomech.gait.motion import Motion  # noqa: E402
 from biomech.models.kinematics import PlanarKinematics  # noqa: E402
 from biomech.models.skeleton import Skeleton  # noqa: E402
+from biomech.plots.style import use_style  # noqa: E402
 
 
 def _chain(kin: PlanarKinematics, q: np.ndarray, side: str, sk: Skeleton) -> np.ndarray:
@@ -25,6 +26,7 @@ def _chain(kin: PlanarKinematics, q: np.ndarray, side: str, sk: Skeleton) -> np.
     return np.stack(pts, axis=1)
 
 
+@use_style()
 def filmstrip(motion: Motion, skeleton: Skeleton, path: str | Path, *, frames: int = 12,
               kinematics: PlanarKinematics | None = None, title: str | None = None) -> Path:
     """Write a PNG filmstrip of the first stride: stick figures side by side, GRF arrows.

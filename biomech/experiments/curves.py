@@ -1,0 +1,153 @@
+"""Cycle-normalised curves of one run (``curves.nc``).
+
+Dims ``(cycle, cycle_pct)``, ``cycle_pct`` = 0, 1, ..., 100 % (101 points). One cycle per foot
+and stride: right cycles start at ``foot_strike_r``, left ones at ``foot_strike_l``, and run to
+the next strike of the same foot. When a foot has no complete cycle in the record and the record
+is periodic (a synthesised stride), the cycle wraps around the end of the record. Coordinates on
+``cycle``: ``side`` (``r``/``l``), ``cycle_start_s``, ``cycle_end_s`` (s) and ``foot_off_pct``
+(toe off, % of the cycle). Variables (float64):
+
+=============================== =========== =================================================
+``knee_flexion_deg``            deg         knee flexion (+)
+``hip_flexion_deg``             deg         hip flexion (+)
+``ankle_angle_deg``             deg         ankle dorsiflexion (+)
+``knee_extension_moment_nm_kg`` N m/kg      ``-joint_moment_nm`` of ``knee_angle_<side>`` / mass
+``pf_force_lever_bw``           BW          PF force, lever-arm method
+``pf_force_muscle_bw``          BW          PF force, muscle method
+``pf_stress_lever_mpa``         MPa         PF stress, lever-arm method
+``pf_stress_muscle_mpa``        MPa         PF stress, muscle method
+``knee_contact_force_bw``       BW          compressive force of joint ``knee_<side>``
+``vertical_grf_bw``             BW          vertical ground reaction force of the foot
+``tendon_energy_j``             J           elastic energy stored in that side's tendons
+=============================== =========== =================================================
+
+attrs: ``run_id``, ``direction``, ``speed_m_s`` (m/s), ``step_rate_hz`` (Hz), ``stance_pct``
+(mean toe off, % of the cycle).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from biomech.experiments.outcomes import gait_timing, is_periodic, sides
+from biomech.gait.cycles import cut_cycles, cycle_pct, time_normalise
+from biomech.gait.motion import Motion
+
+__all__ = ["CURVES", "cycle_curves", "write_curves"]
+
+#: Variable name -> units.
+CURVES = {
+    "knee_flexion_deg": "deg", "hip_flexion_deg": "deg", "ankle_angle_deg": "deg",
+    "knee_extension_moment_nm_kg": "N m/kg",
+    "pf_force_lever_bw": "BW", "pf_force_muscle_bw": "BW",
+    "pf_stress_lever_mpa": "MPa", "pf_stress_muscle_mpa": "MPa",
+    "knee_contact_force_bw": "BW", "vertical_grf_bw": "BW", "tendon_energy_j": "J",
+}
+
+
+def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
+    """Each curve variable of ``side`` over time (n,), in its output unit."""
+    bw = float(ds.attrs["body_weight_n"])
+    mass = float(ds.attrs["mass_kg"])
+
+    def q_deg(name: str) -> np.ndarray:
+        return np.degrees(ds.q.sel(coordinate=f"{name}_{side}").values)
+
+    muscles = [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
+    return {
+        "knee_flexion_deg": q_deg("knee_angle"),
+        "hip_flexion_deg": q_deg("hip_flexion"),
+        "ankle_angle_deg": q_deg("ankle_angle"),
+        "knee_extension_moment_nm_kg": -ds.joint_moment_nm.sel(coordinate=f"knee_angle_{side}").values / mass,
+        "pf_force_lever_bw": ds.pf_force_lever_n.sel(side=side).values / bw,
+        "pf_force_muscle_bw": ds.pf_force_muscle_n.sel(side=side).values / bw,
+        "pf_stress_lever_mpa": ds.pf_stress_lever_pa.sel(side=side).values / 1e6,
+        "pf_stress_muscle_mpa": ds.pf_stress_muscle_pa.sel(side=side).values / 1e6,
+        "knee_contact_force_bw": ds.joint_compressive_force_n.sel(joint=f"knee_{side}").values / bw,
+        "vertical_grf_bw": ds.grf_n.sel(side=side, axis="y").values / bw,
+        "tendon_energy_j": ds.tendon_energy_j.sel(muscle=muscles).sum("muscle").values,
+    }
+
+
+def cycle_curves(ds: xr.Dataset, motion: Motion, *, run_id: str = "", n_points: int = 101) -> xr.Dataset:
+    """Cut, time-normalise and stack the curves of both feet (see the module docstring).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`biomech.pipeline.analyse_motion` on ``motion``.
+    motion : Motion
+        The analysed motion (gait events, periodicity).
+    run_id : str
+        Stored in ``attrs``.
+    n_points : int
+        Points per cycle (101: 0, 1, ..., 100 %).
+    """
+    t = ds.time.values
+    duration = float(t[-1] - t[0])
+    periodic = is_periodic(motion)
+    side_names = sides(ds)
+    timing = gait_timing(motion, side_names)
+    # a periodic record extended by one period, for cycles that wrap around its end
+    t_ext = np.concatenate([t, t[1:] + duration]) if periodic else t
+
+    stacks: dict[str, list[np.ndarray]] = {name: [] for name in CURVES}
+    cycle_side, starts, ends, foot_off = [], [], [], []
+    for side in side_names:
+        strikes = np.asarray(motion.events.get(f"foot_strike_{side}", []), dtype=float)
+        cycles = cut_cycles(t, strikes)
+        if not cycles and periodic and strikes.size and math.isfinite(timing.stride_time_s):
+            cycles = [(float(strikes[0]), float(strikes[0]) + timing.stride_time_s)]
+        if not cycles:
+            continue
+        series = _side_series(ds, side)
+        offs = np.asarray(motion.events.get(f"toe_off_{side}", []), dtype=float)
+        if periodic:
+            offs = np.concatenate([offs, offs + duration])
+        for start, end in cycles:
+            wrap = end > t[-1] + 1e-9
+            for name, values in series.items():
+                v = np.concatenate([values, values[1:]]) if wrap else values
+                stacks[name].append(time_normalise(t_ext if wrap else t, v, start, end, n_points=n_points))
+            inside = offs[(offs > start) & (offs < end)]
+            foot_off.append(100.0 * (inside[0] - start) / (end - start) if inside.size else math.nan)
+            cycle_side.append(side)
+            starts.append(start)
+            ends.append(end)
+
+    out = xr.Dataset(coords={
+        "cycle": ("cycle", np.arange(len(cycle_side))),
+        "cycle_pct": ("cycle_pct", cycle_pct(n_points), {"units": "%"}),
+        "side": ("cycle", np.array(cycle_side, dtype=str)),
+        "cycle_start_s": ("cycle", np.array(starts, dtype=float), {"units": "s"}),
+        "cycle_end_s": ("cycle", np.array(ends, dtype=float), {"units": "s"}),
+        "foot_off_pct": ("cycle", np.array(foot_off, dtype=float), {"units": "%"}),
+    })
+    for name, unit in CURVES.items():
+        data = np.stack(stacks[name]) if stacks[name] else np.empty((0, n_points))
+        out[name] = (("cycle", "cycle_pct"), data.astype(np.float64), {"units": unit})
+    finite = [v for v in foot_off if math.isfinite(v)]
+    out.attrs.update({
+        "run_id": run_id, "direction": str(motion.direction),
+        "speed_m_s": float(abs(ds.q.sel(coordinate="pelvis_tx").values[-1]
+                               - ds.q.sel(coordinate="pelvis_tx").values[0]) / duration),
+        "step_rate_hz": float(timing.step_rate_hz),
+        "stance_pct": float(np.mean(finite)) if finite else math.nan,
+        "description": "cycle-normalised curves, one cycle per foot and stride (biomech.experiments.curves)",
+    })
+    return out
+
+
+def write_curves(curves: xr.Dataset, path: str | Path) -> Path:
+    """Write ``curves`` as netCDF (atomically: a temporary file, then a rename)."""
+    import os
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    curves.to_netcdf(tmp)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,208 @@
+"""Scalar outcomes of one run (one row of ``runs.csv``) from its motion and analysis Dataset.
+
+Peaks are taken over the whole record per side and then averaged over the two sides; forces in
+body weights (BW = m g), moments per kg, stresses in MPa, energies in J. Timing comes from the
+motion's gait events (``foot_strike_<side>``, ``toe_off_<side>``); a synthesised motion is
+periodic, so a stance that the record cuts is completed from the start of the record.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from biomech.gait.motion import Motion
+
+__all__ = ["OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic", "sides"]
+
+#: Outcome columns, in table order.
+OUTCOMES = (
+    "step_rate_hz", "contact_time_s", "duty_factor", "aerial_time_s",
+    "peak_vertical_grf_bw", "peak_knee_extension_moment_nm_kg",
+    "peak_pf_force_lever_bw", "peak_pf_force_muscle_bw",
+    "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
+    "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
+    "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
+    "so_failed_frames",
+)
+#: Tolerance (rad or m) on the first and last frame of a periodic record.
+_PERIODIC_TOL = 1e-6
+
+
+def sides(ds: xr.Dataset) -> list[str]:
+    """The sides analysed (``["r", "l"]``)."""
+    return [str(s) for s in ds.side.values]
+
+
+def is_periodic(motion: Motion) -> bool:
+    """True when the last frame repeats the first (all coordinates but forward translations),
+    as in a synthesised stride: the record can then be wrapped around."""
+    keep = [i for i, name in enumerate(motion.coordinate_names) if not name.endswith("_tx")]
+    return bool(np.all(np.abs(motion.q[-1, keep] - motion.q[0, keep]) < _PERIODIC_TOL))
+
+
+@dataclass(frozen=True)
+class GaitTiming:
+    """Stride timing from gait events (s, Hz); ``stances[side]`` = ``[(strike_s, toe_off_s)]``
+    (toe offs past the record's end on a periodic record)."""
+
+    stride_time_s: float
+    step_rate_hz: float
+    contact_time_s: float
+    duty_factor: float
+    aerial_time_s: float
+    stances: dict[str, list[tuple[float, float]]]
+
+
+def gait_timing(motion: Motion, side_names: list[str] | tuple[str, ...] = ("r", "l")) -> GaitTiming:
+    """Stride time, step rate (both feet), contact time, duty factor and aerial time per step.
+
+    Stride time: mean interval between strikes of the same foot (or ``2 / step_rate_hz`` of the
+    motion's params when no foot strikes twice). Aerial time per step = stride time / 2 - contact
+    time.
+    """
+    t = motion.time_s
+    duration = float(t[-1] - t[0])
+    periodic = is_periodic(motion)
+    diffs = np.concatenate([np.diff(motion.events.get(f"foot_strike_{s}", np.empty(0)))
+                            for s in side_names])
+    if diffs.size:
+        stride = float(np.mean(diffs))
+    elif motion.params.get("step_rate_hz"):
+        stride = 2.0 / float(motion.params["step_rate_hz"])
+    else:
+        stride = math.nan
+    stances: dict[str, list[tuple[float, float]]] = {}
+    for s in side_names:
+        strikes = motion.events.get(f"foot_strike_{s}", np.empty(0))
+        offs = motion.events.get(f"toe_off_{s}", np.empty(0))
+        if periodic:
+            offs = np.concatenate([offs, offs + duration])
+        out = []
+        for strike in strikes:
+            later = offs[offs > strike]
+            if later.size and (not math.isfinite(stride) or later[0] - strike < stride):
+                out.append((float(strike), float(later[0])))
+        stances[s] = out
+    contacts = [off - on for v in stances.values() for on, off in v]
+    contact = float(np.mean(contacts)) if contacts else math.nan
+    return GaitTiming(stride_time_s=stride, step_rate_hz=2.0 / stride, contact_time_s=contact,
+                      duty_factor=contact / stride, aerial_time_s=stride / 2.0 - contact,
+                      stances=stances)
+
+
+def _side_mean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def _muscles_of(ds: xr.Dataset, side: str) -> list[str]:
+    return [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
+
+
+def _speed_m_s(ds: xr.Dataset) -> float:
+    """Mean speed of travel (m/s) from the pelvis translation over the record."""
+    tx = ds.q.sel(coordinate="pelvis_tx").values
+    t = ds.time.values
+    return float(abs(tx[-1] - tx[0]) / (t[-1] - t[0]))
+
+
+def _tendon_share(ds: xr.Dataset, side: str) -> float:
+    from biomech.energetics.work import tendon_work_share
+
+    if "tendon_power_w" not in ds or "mtu_power_w" not in ds:
+        return math.nan
+    muscles = _muscles_of(ds, side)
+    share = tendon_work_share(
+        time_s=ds.time.values, tendon_power_w=ds.tendon_power_w.sel(muscle=muscles).values,
+        mtu_power_w=ds.mtu_power_w.sel(muscle=muscles).values, muscle_names=muscles,
+        groups={side: muscles})
+    return float(share.tendon_share[0])
+
+
+def _metabolic_cost(ds: xr.Dataset, mass_kg: float, speed_m_s: float) -> float:
+    """Gross metabolic cost of transport (J/kg/m) from the whole-body metabolic rate
+    (``metabolic_total_rate_w``, Umberger 2010 in :func:`biomech.pipeline.analyse_motion`,
+    including the basal rate) averaged over the motion, at the run's speed."""
+    from biomech.energetics.work import cost_of_transport_j_kg_m, mean_power
+
+    if "metabolic_total_rate_w" not in ds or not speed_m_s > 0.0:
+        return math.nan
+    power = ds.metabolic_total_rate_w
+    other = [d for d in power.dims if d != "time"]
+    total = power.sum(other).values if other else power.values
+    if not np.all(np.isfinite(total)):
+        return math.nan
+    mean_w = float(mean_power(ds.time.values, total))
+    return float(cost_of_transport_j_kg_m(metabolic_power_w_kg=mean_w / mass_kg, speed_m_s=speed_m_s))
+
+
+def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | str]:
+    """The scalar outcomes of :data:`OUTCOMES` plus ``direction`` and the measured
+    ``speed_m_s`` (m/s) of one analysed motion.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`biomech.pipeline.analyse_motion`, optionally with ``tendon_power_w`` and
+        ``mtu_power_w`` (time, muscle; W, OpenSim's sign) for the tendon share of positive work
+        and ``metabolic_total_rate_w`` (W) for the metabolic cost.
+    motion : Motion
+        The analysed motion (for its gait events).
+
+    Returns
+    -------
+    dict
+        ``step_rate_hz`` (Hz), ``contact_time_s``, ``aerial_time_s`` (s, per step),
+        ``duty_factor``; peaks (mean of both sides): ``peak_vertical_grf_bw``,
+        ``peak_knee_extension_moment_nm_kg`` (N m/kg), ``peak_pf_force_{lever,muscle}_bw``,
+        ``peak_pf_stress_{lever,muscle}_mpa`` (MPa), ``peak_knee_contact_force_bw`` (knee joint
+        compressive force); ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
+        tendons summed, mean of both legs); ``tendon_share_of_positive_work`` (tendon / muscle-
+        tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
+        ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
+        ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share``, ``so_failed_frames`` (from
+        the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them).
+    """
+    bw = float(ds.attrs["body_weight_n"])
+    mass = float(ds.attrs["mass_kg"])
+    side_names = sides(ds)
+    timing = gait_timing(motion, side_names)
+    duration = float(ds.time.values[-1] - ds.time.values[0])
+    n_strides = duration / timing.stride_time_s if math.isfinite(timing.stride_time_s) else math.nan
+    speed = _speed_m_s(ds)
+
+    per_side: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        per_side.setdefault(name, []).append(float(value))
+
+    for s in side_names:
+        knee = f"knee_angle_{s}"
+        add("peak_vertical_grf_bw", ds.grf_n.sel(side=s, axis="y").max() / bw)
+        add("peak_knee_extension_moment_nm_kg", (-ds.joint_moment_nm.sel(coordinate=knee)).max() / mass)
+        for method in ("lever", "muscle"):
+            add(f"peak_pf_force_{method}_bw", ds[f"pf_force_{method}_n"].sel(side=s).max() / bw)
+            add(f"peak_pf_stress_{method}_mpa", ds[f"pf_stress_{method}_pa"].sel(side=s).max() / 1e6)
+        add("peak_knee_contact_force_bw", ds.joint_compressive_force_n.sel(joint=f"knee_{s}").max() / bw)
+        returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
+        add("tendon_energy_returned_j", returned / n_strides)
+        add("tendon_share_of_positive_work", _tendon_share(ds, s))
+
+    out: dict[str, float | int | str] = {
+        "direction": str(motion.direction),
+        "speed_m_s": speed,
+        "step_rate_hz": timing.step_rate_hz,
+        "contact_time_s": timing.contact_time_s,
+        "duty_factor": timing.duty_factor,
+        "aerial_time_s": timing.aerial_time_s,
+    }
+    out.update({name: _side_mean(values) for name, values in per_side.items()})
+    out["metabolic_cost_j_kg_m"] = _metabolic_cost(ds, mass, speed)
+    for name in ("max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share"):
+        out[name] = float(ds.attrs.get(name, math.nan))
+    out["so_failed_frames"] = int(ds.attrs.get("so_failed_frames", -1))
+    return out

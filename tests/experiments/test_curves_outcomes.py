@@ -1,0 +1,157 @@
+"""Cycle curves and scalar outcomes on a small synthetic stride whose answers are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from biomech.experiments.curves import CURVES, cycle_curves, write_curves
+from biomech.experiments.outcomes import OUTCOMES, compute_outcomes, gait_timing
+from biomech.gait.motion import Motion
+
+STRIDE_S = 0.7       # stride time (s): step rate 2 / 0.7 = 2.857 Hz
+CONTACT_S = 0.245    # contact time (s): duty factor 0.35
+SPEED = 3.5          # m/s
+MASS, G = 70.0, 9.81
+BW = MASS * G
+N = 141              # samples over one stride (0.005 s), first = last (periodic)
+COORDS = ["pelvis_tilt", "pelvis_tx", "pelvis_ty", "hip_flexion_r", "knee_angle_r", "ankle_angle_r",
+          "hip_flexion_l", "knee_angle_l", "ankle_angle_l", "lumbar_extension"]
+MUSCLES = ["vasti_r", "soleus_r", "vasti_l", "soleus_l"]
+
+
+def _phase(t, side):
+    """Stride phase (rad) of a side: the left foot is half a stride behind."""
+    return 2 * np.pi * (t / STRIDE_S - (0.5 if side == "l" else 0.0))
+
+
+def _stance(t, side):
+    """A half-sine during stance, 0 in swing (periodic)."""
+    local = np.mod(t - (0.5 * STRIDE_S if side == "l" else 0.0), STRIDE_S)
+    return np.where(local < CONTACT_S, np.sin(np.pi * local / CONTACT_S), 0.0)
+
+
+@pytest.fixture(scope="module")
+def stride():
+    t = np.linspace(0.0, STRIDE_S, N)
+    q = np.zeros((N, len(COORDS)))
+    q[:, 1] = SPEED * t
+    q[:, 2] = 0.95
+    for side in ("r", "l"):
+        ph = _phase(t, side)
+        q[:, COORDS.index(f"hip_flexion_{side}")] = 0.3 * np.sin(ph)
+        q[:, COORDS.index(f"knee_angle_{side}")] = 0.8 + 0.6 * np.sin(ph)
+        q[:, COORDS.index(f"ankle_angle_{side}")] = 0.2 * np.cos(ph)
+    events = {"foot_strike_r": np.array([0.0, STRIDE_S]), "toe_off_r": np.array([CONTACT_S]),
+              "foot_strike_l": np.array([0.5 * STRIDE_S]),
+              "toe_off_l": np.array([0.5 * STRIDE_S + CONTACT_S])}
+    motion = Motion.from_coordinates(t, COORDS, q, [c not in ("pelvis_tx", "pelvis_ty") for c in COORDS],
+                                     events=events, direction="forward", name="synthetic")
+    moment = np.zeros((N, len(COORDS)))
+    grf = np.zeros((N, 2, 3))
+    pf = {k: np.zeros((N, 2)) for k in ("pf_force_lever_n", "pf_force_muscle_n",
+                                        "pf_stress_lever_pa", "pf_stress_muscle_pa")}
+    jcf = np.zeros((N, 2))
+    energy = np.zeros((N, len(MUSCLES)))
+    for k, side in enumerate(("r", "l")):
+        s = _stance(t, side)
+        moment[:, COORDS.index(f"knee_angle_{side}")] = -3.0 * MASS * s   # 3 N m/kg extension
+        grf[:, k, 1] = 2.5 * BW * s
+        pf["pf_force_lever_n"][:, k] = 4.0 * BW * s
+        pf["pf_force_muscle_n"][:, k] = 5.0 * BW * s
+        pf["pf_stress_lever_pa"][:, k] = 8e6 * s
+        pf["pf_stress_muscle_pa"][:, k] = 10e6 * s
+        jcf[:, k] = 6.0 * BW * s
+        energy[:, MUSCLES.index(f"vasti_{side}")] = 10.0 * s
+        energy[:, MUSCLES.index(f"soleus_{side}")] = 30.0 * s
+    ds = xr.Dataset(coords={"time": t, "coordinate": COORDS, "muscle": MUSCLES, "side": ["r", "l"],
+                            "axis": ["x", "y", "z"], "joint": ["knee_r", "knee_l"]})
+    ds["q"] = (("time", "coordinate"), q)
+    ds["joint_moment_nm"] = (("time", "coordinate"), moment)
+    ds["grf_n"] = (("time", "side", "axis"), grf)
+    for key, value in pf.items():
+        ds[key] = (("time", "side"), value)
+    ds["joint_compressive_force_n"] = (("time", "joint"), jcf)
+    ds["tendon_energy_j"] = (("time", "muscle"), energy)
+    ds["tendon_energy_returned_j"] = (("muscle",), np.array([9.3, 27.9, 9.3, 27.9]))
+    ds.attrs.update({"body_weight_n": BW, "mass_kg": MASS, "max_pelvis_residual_force_bw": 1e-9,
+                     "max_pelvis_residual_moment_nm": 12.5, "max_reserve_share": 0.25,
+                     "so_failed_frames": 3, "tendon_hysteresis": 0.07})
+    return ds, motion
+
+
+def test_timing_from_events(stride):
+    _, motion = stride
+    timing = gait_timing(motion)
+    assert timing.stride_time_s == pytest.approx(STRIDE_S, abs=1e-12)
+    assert timing.step_rate_hz == pytest.approx(2 / STRIDE_S, abs=1e-12)
+    assert timing.contact_time_s == pytest.approx(CONTACT_S, abs=1e-12)
+    assert timing.duty_factor == pytest.approx(0.35, abs=1e-12)
+    assert timing.aerial_time_s == pytest.approx(STRIDE_S / 2 - CONTACT_S, abs=1e-12)
+
+
+def test_curves_one_cycle_per_foot_with_the_left_one_wrapped(stride, tmp_path):
+    ds, motion = stride
+    curves = cycle_curves(ds, motion, run_id="abc123def456")
+    assert dict(curves.sizes) == {"cycle": 2, "cycle_pct": 101}
+    np.testing.assert_array_equal(curves.cycle_pct, np.arange(101.0))
+    assert list(curves.side.values) == ["r", "l"]
+    np.testing.assert_allclose(curves.cycle_start_s, [0.0, 0.35], atol=1e-12)
+    np.testing.assert_allclose(curves.cycle_end_s, [0.7, 1.05], atol=1e-12)
+    np.testing.assert_allclose(curves.foot_off_pct, [35.0, 35.0], atol=1e-9)
+    assert set(CURVES) <= set(curves.data_vars)
+    # the left foot does what the right does half a stride later, so their cycles coincide
+    for name in CURVES:
+        np.testing.assert_allclose(curves[name].sel(cycle=1), curves[name].sel(cycle=0), atol=1e-9,
+                                   err_msg=name)
+    right = curves.sel(cycle=0)
+    pct = np.arange(101.0)
+    np.testing.assert_allclose(right.knee_flexion_deg, np.degrees(0.8 + 0.6 * np.sin(2 * np.pi * pct / 100)),
+                               atol=0.05)  # linear interpolation between 0.005 s samples
+    assert float(right.vertical_grf_bw.max()) == pytest.approx(2.5, abs=0.01)
+    assert float(right.knee_extension_moment_nm_kg.max()) == pytest.approx(3.0, abs=0.01)
+    assert float(right.tendon_energy_j.max()) == pytest.approx(40.0, abs=0.2)  # vasti + soleus
+    assert float(right.vertical_grf_bw[50]) == 0.0  # swing
+    assert curves.attrs["run_id"] == "abc123def456" and curves.attrs["direction"] == "forward"
+    assert curves.attrs["speed_m_s"] == pytest.approx(SPEED)
+    assert curves.attrs["step_rate_hz"] == pytest.approx(2 / STRIDE_S)
+    assert curves.attrs["stance_pct"] == pytest.approx(35.0)
+    path = write_curves(curves, tmp_path / "curves.nc")
+    again = xr.open_dataset(path)
+    assert all(again[name].dtype == np.float64 for name in CURVES)
+    assert list(again.side.values) == ["r", "l"] and again.attrs["stance_pct"] == pytest.approx(35.0)
+    again.close()
+
+
+def test_outcomes(stride):
+    ds, motion = stride
+    out = compute_outcomes(ds, motion)
+    assert set(OUTCOMES) <= set(out)
+    assert out["direction"] == "forward" and out["speed_m_s"] == pytest.approx(SPEED)
+    assert out["step_rate_hz"] == pytest.approx(2 / STRIDE_S)
+    assert out["contact_time_s"] == pytest.approx(CONTACT_S)
+    expected = {"peak_vertical_grf_bw": 2.5, "peak_knee_extension_moment_nm_kg": 3.0,
+                "peak_pf_force_lever_bw": 4.0, "peak_pf_force_muscle_bw": 5.0,
+                "peak_pf_stress_lever_mpa": 8.0, "peak_pf_stress_muscle_mpa": 10.0,
+                "peak_knee_contact_force_bw": 6.0}
+    for name, value in expected.items():  # the half-sine peaks fall between samples: 0.1 %
+        assert out[name] == pytest.approx(value, rel=1e-3), name
+    assert out["tendon_energy_returned_j"] == pytest.approx(9.3 + 27.9)  # one leg, one stride
+    assert math.isnan(out["tendon_share_of_positive_work"])  # no muscle powers in the Dataset
+    assert math.isnan(out["metabolic_cost_j_kg_m"])  # no metabolic power in the Dataset
+    assert out["max_pelvis_residual_moment_nm"] == 12.5 and out["so_failed_frames"] == 3
+
+
+def test_outcomes_with_muscle_and_metabolic_power(stride):
+    ds, motion = stride
+    t = ds.time.values
+    mtu = np.outer(np.sin(2 * np.pi * t / STRIDE_S), np.ones(len(MUSCLES))) * 100.0
+    ds = ds.assign(mtu_power_w=(("time", "muscle"), mtu), tendon_power_w=(("time", "muscle"), 0.4 * mtu),
+                   metabolic_total_rate_w=(("time",), np.full(t.size, 700.0)))
+    out = compute_outcomes(ds, motion)
+    assert out["tendon_share_of_positive_work"] == pytest.approx(0.4)
+    # gross cost of transport: 700 W / 70 kg / 3.5 m/s = 2.857 J/kg/m
+    assert out["metabolic_cost_j_kg_m"] == pytest.approx(700.0 / MASS / SPEED)

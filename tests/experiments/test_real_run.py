@@ -1,0 +1,81 @@
+"""One real run through the engine: gait synthesis, the analysis pipeline, the results contract
+(result.nc, curves.nc, motion files, status.json, runs.csv)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from biomech.experiments import parse_experiment, run_experiment
+from biomech.experiments.curves import CURVES
+from biomech.experiments.outcomes import OUTCOMES
+
+DOC = {
+    "name": "real",
+    # published defaults; 60 samples per step keeps the run short
+    "gait": {"params": {"samples_per_step": 60}},
+    "conditions": {"direction": ["forward"]},
+}
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    out = tmp_path_factory.mktemp("real")
+    report = run_experiment(parse_experiment(DOC, "real.yaml"), output=out, progress=False)
+    run = report.runs[0]
+    record = report.records[run.run_id]
+    assert record["status"] == "done", record["error"]
+    return report, report.path / "runs" / run.run_id
+
+
+def test_run_folder_contract(real):
+    report, folder = real
+    names = {p.name for p in folder.iterdir()}
+    assert {"config.json", "status.json", "result.nc", "result_summary.csv", "curves.nc", "motion",
+            "run.log", "synthesis_report.json"} <= names
+    assert (folder / "motion" / "motion_coordinates.mot").exists()
+    assert (folder / "motion" / "motion_grf.mot").exists()
+    status = json.loads((folder / "status.json").read_text())
+    assert status["status"] == "done" and status["versions"]["opensim"].startswith("4.6")
+    ds = xr.open_dataset(folder / "result.nc")
+    assert ds.attrs["run_id"] == folder.name
+    assert {"tendon_power_w", "mtu_power_w", "joint_moment_nm"} <= set(ds.data_vars)
+    ds.close()
+
+
+def test_curves_contract(real):
+    _, folder = real
+    curves = xr.open_dataset(folder / "curves.nc")
+    assert curves.sizes["cycle_pct"] == 101 and curves.sizes["cycle"] == 2
+    assert sorted(curves.side.values) == ["l", "r"]
+    for name in CURVES:
+        assert curves[name].dims == ("cycle", "cycle_pct") and curves[name].dtype == np.float64
+        assert np.all(np.isfinite(curves[name].values)), name
+    assert curves.attrs["run_id"] == folder.name and curves.attrs["direction"] == "forward"
+    assert curves.attrs["speed_m_s"] == 3.5  # the forward default speed (defaults.yaml)
+    assert 20.0 < curves.attrs["stance_pct"] < 50.0  # duty factor 0.35 -> about 35 % of the cycle
+    # knee flexion at contact is an input of the synthesis (published default 18 deg); the 15 Hz
+    # low-pass of the joint angles may shift it a little
+    assert float(curves.knee_flexion_deg.sel(cycle_pct=0).mean()) == pytest.approx(18.0, abs=5.0)
+    curves.close()
+
+
+def test_outcomes_in_runs_csv(real):
+    report, folder = real
+    with open(report.path / "runs.csv", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["run_id"] == folder.name and row["status"] == "done" and row["error"] == ""
+    for name in OUTCOMES:
+        assert name in row, name
+    assert float(row["step_rate_hz"]) == pytest.approx(2.8)  # forward default (defaults.yaml)
+    assert float(row["contact_time_s"]) == pytest.approx(0.35 * 2 / 2.8, rel=0.05)
+    for name in ("peak_vertical_grf_bw", "peak_knee_extension_moment_nm_kg", "peak_pf_force_lever_bw",
+                 "peak_knee_contact_force_bw", "tendon_energy_returned_j"):
+        value = float(row[name])
+        assert math.isfinite(value) and value > 0.0, name
+    assert 0.0 < float(row["tendon_share_of_positive_work"]) < 5.0

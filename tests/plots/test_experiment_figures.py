@@ -1,0 +1,179 @@
+"""Figures of an experiment's results folder, on synthetic results written in the engine's layout."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_results import PCT, curves_dataset, matched_runs, write_results
+
+from biomech.errors import BiomechError
+from biomech.plots.cli import add_figures_command
+from biomech.plots.experiment import make_figures, plot_cycle_curves, plot_sweep
+from biomech.plots.results import (
+    cycle_mean_sd,
+    design,
+    detect_sweep_axis,
+    load_curves,
+    load_runs,
+    sweep_keys,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    """make_figures on FR/BR x 2.5/3.5 m/s with one failed BR run at 3.0 m/s (drawn once)."""
+    folder = write_results(tmp_path_factory.mktemp("exp") / "retro_vs_forward", matched_runs(),
+                           name="retro_vs_forward")
+    return folder, make_figures(folder)
+
+
+def test_make_figures_writes_valid_pngs_and_summary(figures):
+    folder, paths = figures
+    assert all(p.parent == folder / "figures" for p in paths)
+    assert [p.name for p in paths] == ["curves_2.5ms.png", "curves_3.5ms.png", "peaks.png",
+                                       "sweep_speed_m_s.png", "quality.png", "summary.md"]
+    for path in paths[:-1]:
+        assert path.read_bytes()[:8] == PNG_SIGNATURE
+        image = mpimg.imread(path)
+        # 180 dpi from biomech.mplstyle: every figure is wider than 1000 px and not blank
+        assert image.shape[1] > 1000 and image.shape[2] in (3, 4)
+        assert float(image[..., :3].std()) > 0.05
+    summary = paths[-1].read_text()
+    assert "| forward | 2.5 | 1/1 |" in summary and "| backward | 3.5 | 1/1 |" in summary
+    assert "curves_2.5ms.png" in summary
+
+
+def test_failed_runs_are_skipped_with_a_warning(figures, caplog):
+    folder, paths = figures
+    runs = load_runs(folder)
+    assert runs.loc[runs["status"] == "failed", "run_id"].tolist() == ["12345678"]  # a hash stays text
+    with caplog.at_level(logging.WARNING, logger="biomech.plots"):
+        curves = load_curves(folder, runs)
+    assert "12345678" not in curves and len(curves) == 4
+    assert any("12345678" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
+    # no curve figure for 3 m/s (only the failed BR run), but the summary lists the failure
+    assert not any(p.name.startswith("curves_3ms") for p in paths)
+    assert "`12345678` (backward, 3 m/s) failed" in (folder / "figures" / "summary.md").read_text()
+
+
+def test_band_is_numpy_mean_and_sample_sd_over_pooled_cycles():
+    a = curves_dataset("a", "forward", 3.0, 2.9, 38.0, n_cycles=2)
+    b = curves_dataset("b", "forward", 3.0, 2.9, 38.0, n_cycles=3, gain=1.3)
+    stack = np.concatenate([a["pf_stress_lever_mpa"].values, b["pf_stress_lever_mpa"].values])
+    pct, mean, sd, n = cycle_mean_sd([a, b], "pf_stress_lever_mpa")
+    assert n == 5
+    np.testing.assert_array_equal(pct, PCT)
+    np.testing.assert_allclose(mean, np.mean(stack, axis=0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sd, np.std(stack, axis=0, ddof=1), rtol=0, atol=1e-12)
+
+    # ... and that is what the figure draws: the mean line and the edges of the shaded band
+    fig = plot_cycle_curves({"forward": [a, b]}, title="t")
+    ax = next(ax for ax in fig.axes if ax.get_title() == "Patellofemoral stress")
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), mean, atol=1e-12)
+    vertices = ax.collections[0].get_paths()[0].vertices
+    for edge in (mean + sd, mean - sd):
+        dist = np.min(np.hypot(vertices[:, None, 0] - pct[None], vertices[:, None, 1] - edge[None]), axis=0)
+        assert dist.max() < 1e-9
+    # toe-off line at the mean stance_pct
+    assert any(np.allclose(line.get_xdata(), 38.0) for line in ax.lines[1:])
+
+
+def test_missing_variable_skips_its_panel_with_a_warning(caplog):
+    ds = curves_dataset("a", "forward", 3.0, 2.9, 38.0).drop_vars("tendon_energy_j")
+    br = curves_dataset("b", "backward", 3.0, 3.3, 44.0).drop_vars("tendon_energy_j")
+    with caplog.at_level(logging.WARNING, logger="biomech.plots"):
+        fig = plot_cycle_curves({"forward": [ds], "backward": [br]}, title="t")
+    assert len(fig.axes) == 5
+    assert "Tendon elastic energy" not in [ax.get_title() for ax in fig.axes]
+    assert any("tendon_energy_j" in r.getMessage() for r in caplog.records)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"run_id": str(i), "status": "done", **r} for i, r in enumerate(rows)])
+
+
+def test_sweep_axis_detection():
+    # step-rate sweep at one speed: step_rate_hz follows from step_rate_rel and is not a second axis
+    rel = _frame([{"direction": d, "speed_m_s": 3.0, "step_rate_hz": f * r, "step_rate_rel": r,
+                   "contact_time_s": 0.25} for d, f in (("forward", 2.9), ("backward", 3.3))
+                  for r in (0.9, 1.0, 1.1)])
+    assert detect_sweep_axis(rel) == "step_rate_rel"
+    assert design(rel).series == () and design(rel).condition == ("speed_m_s", "step_rate_rel")
+    # speed sweep, preferred step rate per speed: the speed is the axis
+    speed = _frame([{"direction": d, "speed_m_s": v, "step_rate_hz": 2.6 + 0.1 * v, "contact_time_s": 0.2}
+                    for d in ("forward", "backward") for v in (2.0, 3.0, 4.0)])
+    assert detect_sweep_axis(speed) == "speed_m_s"
+    # FR vs BR at one speed, a different step rate per direction: no sweep
+    one = _frame([{"direction": "forward", "speed_m_s": 3.0, "step_rate_hz": 2.9},
+                  {"direction": "backward", "speed_m_s": 3.0, "step_rate_hz": 3.3}])
+    assert detect_sweep_axis(one) is None
+    # two swept parameters: the experiment file's order decides, the other one splits the lines
+    two = _frame([{"direction": d, "speed_m_s": v, "step_rate_hz": 3.0, "trunk_lean_deg": t}
+                  for d in ("forward", "backward") for v in (2.5, 3.5) for t in (0.0, 10.0)])
+    keys = sweep_keys({"sweep": {"zip": {"gait.speed_m_s": [2.5, 3.5]}, "trunk_lean_deg": [0, 10]}})
+    assert keys == ["speed_m_s", "trunk_lean_deg"]
+    assert design(two, keys).axis == "speed_m_s" and design(two, keys).series == ("trunk_lean_deg",)
+    assert design(two).axis == "trunk_lean_deg"  # without the file: extra columns before speed
+    # step-rate sweep with each direction at its own speed: FR and BR paired by step_rate_rel
+    own = _frame([{"direction": d, "speed_m_s": v, "step_rate_hz": f * r, "step_rate_rel": r}
+                  for d, v, f in (("forward", 3.5, 2.8), ("backward", 3.0, 3.05)) for r in (0.9, 1.0, 1.1)])
+    layout = design(own, ["step_rate_rel"])
+    assert (layout.axis, layout.series, layout.condition, layout.per_direction) == (
+        "step_rate_rel", (), ("step_rate_rel",), ("speed_m_s",))
+
+
+def test_sweep_figure_has_one_line_per_direction_and_marks_failed_runs(results_factory):
+    runs = [{"run_id": f"{d[0]}{r:g}", "status": "failed" if (d, r) == ("backward", 1.1) else "done",
+             "direction": d, "speed_m_s": 3.0, "step_rate_hz": 3.0 * r, "step_rate_rel": r}
+            for d in ("forward", "backward") for r in (0.9, 1.0, 1.1)]
+    folder = results_factory(runs, extra=["step_rate_rel"], sweep={"step_rate_rel": [0.9, 1.0, 1.1]})
+    table = load_runs(folder)
+    fig = plot_sweep(table, design(table, ["step_rate_rel"]), title="t")
+    ax = next(ax for ax in fig.axes if ax.get_title() == "Peak PF stress, lever-arm method")
+    assert ax.get_xlabel() == "Step rate (% of preferred)"
+    fr, br, failed = ax.lines  # FR line, BR line, the failed BR run as a cross on the x axis
+    np.testing.assert_allclose(fr.get_xdata(), [90, 100, 110])
+    np.testing.assert_allclose(br.get_xdata(), [90, 100])
+    np.testing.assert_allclose(failed.get_xdata(), [110])
+
+
+def test_not_a_results_folder_is_a_one_line_error(tmp_path):
+    for folder in (tmp_path, tmp_path / "missing"):
+        with pytest.raises(BiomechError) as err:
+            make_figures(folder)
+        assert "runs.csv" in str(err.value) or "no such results folder" in str(err.value)
+        assert "\n" not in str(err.value)
+    with pytest.raises(BiomechError, match="format"):
+        make_figures(tmp_path, fmt="svg")
+
+
+def test_duplicate_duty_factor_column_is_parameter_then_outcome(tmp_path):
+    (tmp_path / "runs.csv").write_text("run_id,status,direction,speed_m_s,step_rate_hz,duty_factor,"
+                                       "contact_time_s,duty_factor\n"
+                                       "a,done,forward,3,2.9,0.35,0.24,0.36\n"
+                                       "b,done,forward,3,2.9,0.40,0.27,0.41\n")
+    runs = load_runs(tmp_path)
+    assert runs["duty_factor_set"].tolist() == [0.35, 0.40]
+    assert runs["duty_factor"].tolist() == [0.36, 0.41]
+    assert detect_sweep_axis(runs) == "duty_factor_set"
+
+
+def test_cli_figures_command_writes_pdf(results_factory, capsys):
+    runs = [{"run_id": "f1", "status": "failed", "direction": "forward", "speed_m_s": 3.0,
+             "step_rate_hz": 2.9}]
+    folder = results_factory(runs)
+    parser = argparse.ArgumentParser(prog="biomech")
+    add_figures_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["figures", str(folder), "-o", str(folder / "out"), "--format", "pdf"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {folder / 'out' / 'quality.pdf'}" in out
+    assert (folder / "out" / "quality.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (folder / "out" / "summary.md").is_file()
