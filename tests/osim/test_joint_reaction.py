@@ -302,7 +302,7 @@ def stride():
     spec = resolve_spec(None)
     sk = skeleton(spec)
     kin = PlanarKinematics.from_skeleton(sk)
-    motion, _ = synthesise_running(sk, running_inputs("forward", knee_flexion_at_contact_deg=30.0),
+    motion, _ = synthesise_running(sk, running_inputs("forward"),
                                    kinematics=kin)
     model = build(spec, contact=False)
     ds = analyse_motion(model, motion, spec=spec, skeleton=sk, kinematics=kin)
