@@ -123,15 +123,15 @@ def resolve_function(path: str) -> Callable[[dict, Path], dict]:
 
 
 @contextlib.contextmanager
-def _run_log(path: Path) -> Iterator[None]:
-    """Send the ``biomech`` logger (INFO and above) to ``path`` while the block runs."""
+def _run_log(path: Path, level: int = logging.INFO) -> Iterator[None]:
+    """Send the ``biomech`` logger (``level`` and above) to ``path`` while the block runs."""
     logger = logging.getLogger("biomech")
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(logging.INFO)
+    handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     old_level = logger.level
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
     logger.addHandler(handler)
     try:
         yield
@@ -311,23 +311,9 @@ class ExperimentStore:
             self._lock_handle.close()
             self._lock_handle = None
 
-    @contextlib.contextmanager
-    def log_to_file(self, level: int = logging.INFO) -> Iterator[None]:
+    def log_to_file(self, level: int = logging.INFO) -> contextlib.AbstractContextManager[None]:
         """Append the ``biomech`` logger's records to ``experiment.log`` while the block runs."""
-        logger = logging.getLogger("biomech")
-        handler = logging.FileHandler(self.path / "experiment.log", encoding="utf-8")
-        handler.setLevel(level)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        old_level = logger.level
-        if logger.getEffectiveLevel() > level:
-            logger.setLevel(level)
-        logger.addHandler(handler)
-        try:
-            yield
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(old_level)
-            handler.close()
+        return _run_log(self.path / "experiment.log", level)
 
     # -- runs.csv -------------------------------------------------------------------------
     def write_table(self, rows: Sequence[dict[str, Any]]) -> Path:

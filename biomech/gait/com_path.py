@@ -555,6 +555,31 @@ def _solve_slip(params: StrideParams, leg: float, travel: float = 0.0
     return k_over_m, theta, u, v0
 
 
+def assemble_steps(params: StrideParams, rel: np.ndarray, vel: np.ndarray, acc: np.ndarray,
+                   end_pos: np.ndarray, end_vel: np.ndarray, foot_x: np.ndarray,
+                   stance: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Repeat one step's COM samples (relative to its contact point, x along the travel) at the
+    contact points ``foot_x`` of each step, append the closing sample, and flip x for backward
+    running. Returns position, velocity, acceleration (n, 2), the side of each step, and per
+    sample whether a foot is in contact and which."""
+    n_per_step, n_steps = rel.shape[0], foot_x.size
+    n = n_steps * n_per_step + 1
+    pos, velocity, accel = np.empty((n, 2)), np.empty((n, 2)), np.empty((n, 2))
+    for j in range(n_steps):
+        block = slice(j * n_per_step, (j + 1) * n_per_step)
+        pos[block] = rel + (foot_x[j], 0.0)
+        velocity[block], accel[block] = vel, acc
+    pos[-1] = end_pos + (foot_x[-1], 0.0)
+    velocity[-1], accel[-1] = end_vel, (0.0, -params.gravity_m_s2)
+    for array in (pos, velocity, accel):
+        array[:, 0] *= params.direction_sign
+    sides = tuple(_SIDES[j % 2] for j in range(n_steps))
+    in_contact = np.concatenate([np.tile(stance, n_steps), [True]])
+    stance_foot = np.concatenate([np.repeat(sides, n_per_step), [_SIDES[n_steps % 2]]])
+    stance_foot[~in_contact] = ""
+    return pos, velocity, accel, sides, in_contact, stance_foot
+
+
 def plan_running_com(
     params: StrideParams,
     *,
@@ -647,26 +672,10 @@ def plan_running_com(
     acc[~stance] = (0.0, -g)
     end_pos, end_vel = ballistic(np.array([t_f]))
 
-    # Assemble the steps in the mechanics frame (x forward along the travel), then flip x.
     foot_x = travel / 2.0 + leg * math.sin(theta) + params.step_length_m * np.arange(n_steps)
-    n = n_steps * n_per_step + 1
-    pos = np.empty((n, 2))
-    velocity = np.empty((n, 2))
-    accel = np.empty((n, 2))
-    for j in range(n_steps):
-        block = slice(j * n_per_step, (j + 1) * n_per_step)
-        pos[block] = rel + (foot_x[j], 0.0)
-        velocity[block], accel[block] = vel, acc
-    pos[-1] = end_pos[0] + (foot_x[-1], 0.0)
-    velocity[-1], accel[-1] = end_vel[0], (0.0, -g)
+    pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
+        params, rel, vel, acc, end_pos[0], end_vel[0], foot_x, stance)
     sign = params.direction_sign
-    for array in (pos, velocity, accel):
-        array[:, 0] *= sign
-
-    sides = tuple(_SIDES[j % 2] for j in range(n_steps))
-    in_contact = np.concatenate([np.tile(stance, n_steps), [True]])
-    stance_foot = np.concatenate([np.repeat(sides, n_per_step), [_SIDES[n_steps % 2]]])
-    stance_foot[~in_contact] = ""
     starts = step_time * np.arange(n_steps)
 
     touchdown_height = leg * math.cos(theta)
@@ -675,7 +684,7 @@ def plan_running_com(
     return ComPath(
         params=params,
         leg_length_m=leg,
-        time_s=np.arange(n) * (step_time / n_per_step),
+        time_s=np.arange(pos.shape[0]) * (step_time / n_per_step),
         position_m=pos,
         velocity_m_s=velocity,
         acceleration_m_s2=accel,

@@ -38,14 +38,13 @@ from collections.abc import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from biomech.gait.com_path import ComPath, StrideParams, _number
+from biomech.gait.com_path import ComPath, StrideParams, _number, assemble_steps
 
 __all__ = ["plan_running_com_grf", "cop_position", "vertical_sine"]
 
 #: Accepted COM height at touchdown (m).
 TOUCHDOWN_HEIGHT_RANGE_M = (0.4, 1.5)
 _RTOL = 1e-11
-_SIDES = ("r", "l")
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -205,26 +204,13 @@ def plan_running_com_grf(
     end_pos, end_vel = ballistic(np.array([t_f]))
 
     foot_x = params.step_length_m * np.arange(n_steps)     # landing pivots, travel frame
-    n = n_steps * n_per_step + 1
-    pos, velocity, accel = np.empty((n, 2)), np.empty((n, 2)), np.empty((n, 2))
-    for j in range(n_steps):
-        block = slice(j * n_per_step, (j + 1) * n_per_step)
-        pos[block] = rel + (foot_x[j], 0.0)
-        velocity[block], accel[block] = vel, acc
-    pos[-1] = end_pos[0] + (foot_x[-1], 0.0)
-    velocity[-1], accel[-1] = end_vel[0], (0.0, -g)
+    pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
+        params, rel, vel, acc, end_pos[0], end_vel[0], foot_x, stance)
     sign = params.direction_sign
-    for array in (pos, velocity, accel):
-        array[:, 0] *= sign
     # shift so that the first sample has x = 0 (as the spring-mass planner)
     shift = pos[0, 0]
     pos[:, 0] -= shift
     foot_lab = sign * foot_x - shift
-
-    sides = tuple(_SIDES[j % 2] for j in range(n_steps))
-    in_contact = np.concatenate([np.tile(stance, n_steps), [True]])
-    stance_foot = np.concatenate([np.repeat(sides, n_per_step), [_SIDES[n_steps % 2]]])
-    stance_foot[~in_contact] = ""
     starts = step_time * np.arange(n_steps)
     leg = np.hypot(x - c, y)
     peak = float(np.max(fy))
@@ -232,7 +218,7 @@ def plan_running_com_grf(
     return ComPath(
         params=params,
         leg_length_m=float(leg[0]),
-        time_s=np.arange(n) * (step_time / n_per_step),
+        time_s=np.arange(pos.shape[0]) * (step_time / n_per_step),
         position_m=pos,
         velocity_m_s=velocity,
         acceleration_m_s2=accel,
