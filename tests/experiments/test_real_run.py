@@ -79,3 +79,15 @@ def test_outcomes_in_runs_csv(real):
         value = float(row[name])
         assert math.isfinite(value) and value > 0.0, name
     assert 0.0 < float(row["tendon_share_of_positive_work"]) < 5.0
+
+
+def test_figures_of_a_real_experiment_are_written_and_non_empty(real):
+    from biomech.plots.experiment import make_figures
+
+    report, _ = real
+    paths = make_figures(report.path)
+    pngs = [p for p in paths if p.suffix == ".png"]
+    assert any(p.name == "peaks.png" for p in pngs) and any(p.name == "quality.png" for p in pngs)
+    for p in pngs:
+        assert p.stat().st_size > 10_000 and p.read_bytes()[:4] == b"\x89PNG", p.name
+    assert (report.path / "figures" / "summary.md").read_text().count("|") > 10
