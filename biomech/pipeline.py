@@ -441,6 +441,14 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
                                           "generalized forces| (Euler-angle components)"})
     actuated = [j for j, x in enumerate(crossed) if x]
     share = np.abs(sol.reserve_share[:, actuated]) if actuated else np.zeros((t.size, 0))
+    # reserve relative to the coordinate's peak joint moment (the criterion: reserves
+    # below 5 % of peak joint moment); the per-frame share above is ill-conditioned where the
+    # joint moment crosses zero
+    solved_tau = tau[:, [names.index(c) for c in solved]]
+    peak_tau = np.max(np.abs(solved_tau[:, actuated]), axis=0) if actuated else np.zeros(0)
+    peak_reserve = (np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated]), axis=0) if actuated
+                    else np.zeros(0))
+    of_peak = peak_reserve / np.maximum(peak_tau, 1e-9)
     ds = xr.Dataset(data, coords={"time": ("time", t, {"units": "s"}), "coordinate": names,
                                   "muscle": muscles, "side": list(sides), "joint": joint_names,
                                   "axis": ["x", "y", "z"]})
@@ -457,6 +465,9 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         **residual_stats,
         "so_failed_frames": int(np.sum(sol.status != 0)),
         "max_reserve_share": float(np.nanmax(share)) if share.size else 0.0,
+        "max_reserve_fraction_of_peak_moment": float(np.max(of_peak)) if of_peak.size else 0.0,
+        "max_reserve_fraction_coordinate": (solved[actuated[int(np.argmax(of_peak))]]
+                                            if of_peak.size else ""),
         "max_reserve_moment_nm": float(np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated])))
         if actuated else 0.0,
         "max_reserve_moment_coordinate": (solved[actuated[int(np.nanargmax(np.nanmax(

@@ -164,7 +164,8 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         tendons summed, mean of both legs); ``tendon_share_of_positive_work`` (tendon / muscle-
         tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
         ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
-        ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share``, ``so_failed_frames`` (from
+        ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share`` (largest reserve / that
+        coordinate's peak joint moment), ``so_failed_frames`` (from
         the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them).
     """
     bw = float(ds.attrs["body_weight_n"])
@@ -202,7 +203,11 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     }
     out.update({name: _side_mean(values) for name, values in per_side.items()})
     out["metabolic_cost_j_kg_m"] = _metabolic_cost(ds, mass, speed)
-    for name in ("max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share"):
+    for name in ("max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm"):
         out[name] = float(ds.attrs.get(name, math.nan))
+    # reserves against the issue's criterion: largest reserve moment as a fraction of that
+    # coordinate's peak joint moment (the per-frame share is ill-conditioned at zero crossings)
+    out["max_reserve_share"] = float(ds.attrs.get("max_reserve_fraction_of_peak_moment",
+                                                  ds.attrs.get("max_reserve_share", math.nan)))
     out["so_failed_frames"] = int(ds.attrs.get("so_failed_frames", -1))
     return out

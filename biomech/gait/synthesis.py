@@ -388,16 +388,17 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         ts = t[stance]
         phi = sole_angle(np.clip(t / t_c, 0.0, 1.0), inputs)
         ankle_target, _ = foot.pose(phi[stance], support_mid(float(plan.foot_position_m[0][0])))
-        # Swing: the ankle travels in the ground frame from where it leaves the ground to where
-        # it lands one stride later, on a quintic smoothstep (zero velocity and acceleration at
-        # both ends, as the rolling foot's ankle has at toe-off and touchdown) plus a lift
-        # 64 h tau^3 (1 - tau)^3; h is set so the swing knee reaches the published peak flexion.
-        # Hip and knee then follow from the same leg inverse kinematics as in stance, so the
-        # joint angles are C2 across toe-off and touchdown. The sole turns from its toe-off to its
-        # touchdown angle on a smoothstep.
+        # Swing: the ankle follows a quintic relative to the planned COM that matches its
+        # position, velocity and acceleration at toe-off and at the next touchdown (and the sole
+        # angle likewise), plus a lift h (27/4) tau (1 - tau)^2: the foot rises at once after
+        # toe-off (the knee flexes instead of straightening while the hip passes over the foot)
+        # and comes down with zero relative vertical speed. h is set so the swing knee reaches
+        # the published peak flexion. Hip and knee follow from the same leg inverse kinematics as
+        # in stance. The lift's start slope makes the ankle speed jump at toe-off; the 15 Hz
+        # low-pass of the joint angles smooths it.
         sw_t = t[swing]
         tau = (sw_t - ts[-1]) / (T - ts[-1])
-        lift = 16.0 * tau**2 * (1.0 - tau) ** 2
+        lift = 6.75 * tau * (1.0 - tau) ** 2
         land_x = support_mid(float(plan.foot_position_m[0][0]))
 
         def foot_state(at_s: float, shift_x: float, sense: int) -> tuple[np.ndarray, np.ndarray]:

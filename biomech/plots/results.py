@@ -97,7 +97,8 @@ QUALITY: dict[str, Quantity] = {
     "max_pelvis_residual_force_bw": Quantity("Max pelvis residual force", "BW", short="Residual force"),
     "max_pelvis_residual_moment_nm": Quantity("Max pelvis residual moment", "N m",
                                               short="Residual moment"),
-    "max_reserve_share": Quantity("Max reserve share of joint moment", "%", 100.0, short="Reserve share"),
+    "max_reserve_share": Quantity("Max reserve, share of peak joint moment", "%", 100.0,
+                                  short="Reserve share"),
     "so_failed_frames": Quantity("Static-optimization failed frames", "frames", short="SO failed"),
 }
 
