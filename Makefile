@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 
 run: venv
 	$(VENV)/bin/biomech model build models/running2d.yaml
-	$(VENV)/bin/biomech run experiments/retro_vs_forward.yaml -o results
+	@# a failed run is listed in the table and in summary.md; the figures are drawn from the others
+	-$(VENV)/bin/biomech run experiments/retro_vs_forward.yaml -o results
 	$(VENV)/bin/biomech figures results/retro_vs_forward
 
 test: venv
