@@ -46,3 +46,10 @@ def field_path(loc: tuple) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out or "<root>"
+
+
+class SolverError(BiomechError):
+    """An optimization (e.g. OpenSim Moco's MocoInverse) failed or did not converge.
+
+    The message is one line: what was solved, the solver's status and how far it got.
+    """
