@@ -2,41 +2,35 @@
 
 The stance kinematics are not prescribed joint-angle curves. For each step:
 
-1. the whole-body centre of mass (COM) follows a spring-mass plan
-   (:func:`biomech.gait.com_path.plan_running_com`): ballistic in flight, a leg spring in stance,
-   matched to speed, step rate and duty factor;
+1. the whole-body centre of mass (COM) follows a plan (:func:`biomech.gait.grf_plan.
+   plan_running_com_grf`): a half-sine vertical ground reaction force (GRF) over the contact time,
+   directed at the COM from a centre of pressure (CoP) that rolls along the foot, ballistic in
+   flight, periodic at the given speed, step rate and duty factor;
 2. the stance foot rolls over fixed ground points: it lands at the sole angle given by the foot
    strike pattern, rotates about the heel (toes up) or about the metatarsal heads (heel up), lies
-   flat between, and leaves at the toe-off sole angle; the middle of its support (between the
-   heel and the metatarsal heads) is placed at the spring's contact point, so the COM is over the
-   midfoot at mid-stance;
-3. the pelvis translation is solved so that the **model's** COM is the planned COM, and the stance
-   leg's hip and knee angles follow from the geometry (inverse kinematics: the ankle must be where
-   the rolling foot puts it); the ankle angle follows from the foot's sole angle;
-4. each joint of the leg moves in swing along a polynomial that matches angle, velocity and
-   acceleration at toe-off and at the next touchdown and passes through the peak swing knee
-   flexion at mid-swing (the only swing key angle needed);
-5. the fixed point of 3-4 (the swing leg's mass moves the COM) is iterated to convergence.
+   flat between (roll-over timing from :mod:`biomech.gait.params`);
+3. the pelvis translation is solved (Newton-Krylov) so that the **model's** COM is the planned
+   COM, and the stance leg's hip and knee angles follow from the geometry (inverse kinematics:
+   the ankle must be where the rolling foot puts it); the ankle angle follows from the sole angle;
+4. in swing the ankle follows a quintic relative to the planned COM between its toe-off and
+   touchdown states, lifted so the knee reaches the published peak swing flexion; hip and knee
+   again by inverse kinematics;
+5. the only free number of the plan, the COM height, is chosen so the knee flexion at contact is
+   the published value; joint angles keep their harmonics up to ``kinematics_cutoff_hz``.
 
 Pelvis translation accelerations are then set so that the model's COM acceleration equals the
-plan's exactly, so the ground reaction force (GRF) is ``m (a_com - g)``: zero in flight, and the
-pelvis residual forces of inverse dynamics vanish. The centre of pressure (CoP) is placed on the
-ground where the GRF's moment about the COM equals the rate of change of whole-body angular
-momentum; where that point is off the part of the foot touching the ground it is clamped there
-and the remaining moment is reported as the pelvis residual moment (never hidden).
+plan's exactly, so the GRF is ``m (a_com - g)``: zero in flight, and the pelvis residual forces
+of inverse dynamics vanish. By default the CoP is the planned rolling CoP (the GRF passes through
+the COM as planned) and the whole rate of change of the body's angular momentum is left as the
+pelvis residual moment, which is reported, never hidden.
 
-Raising the step rate at constant speed shortens the steps, so the spring-mass COM dips less and
-the stance knee flexes less: a physical consequence, not a rule in this code. Backward running
-differs from forward running only through its parameters (direction of travel, forefoot contact,
-published step rate and duty factor) and the resulting geometry.
+Raising the step rate at constant speed shortens the contact, so the COM dips less and the stance
+knee flexes less: a physical consequence, not a rule in this code. Backward running differs from
+forward running only through its parameters (direction of travel, forefoot contact, published
+step rate and aerial time) and the resulting geometry.
 
-Status (experimental): the mechanics close (GRF = m(a_com - g), flight GRF zero, inverse-dynamics
-pelvis residual forces ~1e-9 BW, stance foot fixed), but the stance leg is too crouched compared
-with measured running (e.g. peak stance knee flexion ~80 deg against ~50 deg measured), the swing
-foot dips below the ground, and the published knee flexion at contact is often not reachable.
-The mechanism identified so far: the spring-mass stance is symmetric about a fixed contact point
-and keeps the COM too low at touchdown and toe-off for this model's rolling foot; the swing
-polynomials overshoot. Do not use the kinematics for conclusions yet.
+Known gap: the stance knee is about 20 deg more flexed than in measured running (Hamner 2010),
+and the pelvis residual moments are hundreds of N m; see README "Gait synthesis".
 
 Units: SI (s, m, rad, N, N m, kg). Angles in parameters are in degrees where the name says so.
 """
