@@ -8,23 +8,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from biomech.gait.params import running_inputs
-from biomech.gait.synthesis import synthesise_running
-from biomech.models import build, resolve_spec, skeleton
-from biomech.models.kinematics import PlanarKinematics
 from biomech.pipeline import analyse_motion, save_result, summary_table
 
 
 @pytest.fixture(scope="module")
-def result():
-    spec = resolve_spec(None)
-    sk = skeleton(spec)
-    kin = PlanarKinematics.from_skeleton(sk)
-    motion, _ = synthesise_running(sk, running_inputs("forward"),
-                                   kinematics=kin)
-    model = build(spec, contact=False)
-    ds = analyse_motion(model, motion, spec=spec, skeleton=sk, kinematics=kin)
-    return spec, sk, kin, model, motion, ds
+def result(fr_stride_analysis):
+    return fr_stride_analysis
 
 
 def test_pelvis_residual_forces_vanish(result):

@@ -293,19 +293,8 @@ def test_model_is_left_alone(default_model):
 
 
 @pytest.fixture(scope="module")
-def stride():
-    from biomech.gait.params import running_inputs
-    from biomech.gait.synthesis import synthesise_running
-    from biomech.models import build, resolve_spec
-    from biomech.pipeline import analyse_motion
-
-    spec = resolve_spec(None)
-    sk = skeleton(spec)
-    kin = PlanarKinematics.from_skeleton(sk)
-    motion, _ = synthesise_running(sk, running_inputs("forward"),
-                                   kinematics=kin)
-    model = build(spec, contact=False)
-    ds = analyse_motion(model, motion, spec=spec, skeleton=sk, kinematics=kin)
+def stride(fr_stride_analysis):
+    _, _, _, model, motion, ds = fr_stride_analysis
     return model, motion, ds
 
 
