@@ -67,7 +67,7 @@ def _cmd_model_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_gait(args: argparse.Namespace) -> int:
-    from biomech.gait.params import running_inputs
+    from biomech.gait.params import gait_inputs
     from biomech.gait.synthesis import synthesise_running
     from biomech.models import skeleton
     from biomech.models.kinematics import PlanarKinematics
@@ -78,11 +78,11 @@ def _cmd_gait(args: argparse.Namespace) -> int:
                                    ("knee_flexion_at_contact_deg", args.knee_at_contact),
                                    ("trunk_lean_deg", args.trunk_lean),
                                    ("n_strides", args.strides)) if v is not None}
-    inputs = running_inputs(args.direction, **overrides)
+    inputs = gait_inputs(args.mode, args.direction, **overrides)
     sk = skeleton(args.spec, mass_kg=args.mass, height_m=args.height)
     kin = PlanarKinematics.from_skeleton(sk)
     motion, report = synthesise_running(sk, inputs, kinematics=kin)
-    stem = f"running_{args.direction}_{inputs.speed_m_s:g}ms"
+    stem = f"{args.mode}_{args.direction}_{inputs.speed_m_s:g}ms"
     paths = motion.to_files(args.output, stem)
     png = filmstrip(motion, sk, Path(args.output) / f"{stem}_filmstrip.png", kinematics=kin)
     print(f"{motion.name}: {motion.n_frames} frames, {inputs.step_rate_hz:g} Hz, duty factor "
@@ -252,15 +252,17 @@ def make_parser() -> argparse.ArgumentParser:
     _add_subject_args(s)
     s.set_defaults(func=_cmd_model_summary)
 
-    g = sub.add_parser("gait", help="synthesise running from mechanics (experimental) and write "
+    g = sub.add_parser("gait", help="synthesise running or walking from mechanics and write "
                                     "OpenSim motion files plus a stick-figure filmstrip PNG")
+    g.add_argument("--mode", choices=("running", "walking"), default="running",
+                   help="running (flight phases) or walking (double support); default running")
     g.add_argument("--direction", choices=("forward", "backward"), default="forward")
     g.add_argument("--speed", type=float, default=None, metavar="M_S", help="speed in m/s")
     g.add_argument("--step-rate", type=float, default=None, metavar="HZ",
                    help="steps per second (both feet)")
     g.add_argument("--duty-factor", type=float, default=None, help="contact time / stride time")
     g.add_argument("--knee-at-contact", type=float, default=None, metavar="DEG",
-                   help="knee flexion at foot strike (deg); sets the leg spring length")
+                   help="knee flexion at foot strike (deg); sets the COM height")
     g.add_argument("--trunk-lean", type=float, default=None, metavar="DEG")
     g.add_argument("--strides", type=int, default=None, help="number of strides (default 1)")
     g.add_argument("--mass", type=float, default=None, metavar="KG")

@@ -35,6 +35,17 @@ FOOT_ROLL = {
     "backward": {"foot_flat_start": 1.0 - (0.082 + 0.113 + 0.253), "foot_flat_end": 1.0 - (0.082 + 0.113)},
 }
 
+#: Walking roll-over timing (fractions of stance). Forward: heel rocker until the forefoot is
+#: down at about 8 % of the gait cycle, heel rise at about 31 % (Perry 1992, Gait Analysis: the
+#: rockers of stance; values from secondary descriptions, not read in the book here), with
+#: stance 60 % of the cycle: 0.08 / 0.60 and 0.31 / 0.60. Backward: time-reversed forward
+#: walking (Lee et al. 2013, Gait Posture 38:674: BW joint patterns close to time-reversed FW;
+#: Grasso et al. 1998). Not confirmed.
+FOOT_ROLL_WALKING = {
+    "forward": {"foot_flat_start": 0.08 / 0.60, "foot_flat_end": 0.31 / 0.60},
+    "backward": {"foot_flat_start": 1.0 - 0.31 / 0.60, "foot_flat_end": 1.0 - 0.08 / 0.60},
+}
+
 
 @cache
 def _defaults() -> dict:
@@ -63,16 +74,20 @@ def _check(name: str, value: float) -> float:
     return float(value)
 
 
-def running_inputs(direction: str = "forward", **overrides: float) -> RunningInputs:
-    """Inputs for :func:`biomech.gait.synthesis.synthesise_running`.
+def gait_inputs(mode: str = "running", direction: str = "forward", **overrides: float
+                ) -> RunningInputs:
+    """Inputs for :func:`biomech.gait.synthesis.synthesise_running` in ``mode`` 'running' or
+    'walking'.
 
-    Defaults are the published means for ``direction`` at its reference speed; pass any
-    :class:`~biomech.gait.synthesis.RunningInputs` field to override it (SI, angles in deg).
+    Defaults are the published means for ``mode`` and ``direction`` at its reference speed; pass
+    any :class:`~biomech.gait.synthesis.RunningInputs` field to override it (SI, angles in deg).
     Step rate and duty factor are NOT rescaled when only the speed is changed: give them too.
     """
+    if mode not in ("running", "walking"):
+        raise BiomechError(f"mode: {mode!r} is not 'running' or 'walking'")
     if direction not in ("forward", "backward"):
         raise BiomechError(f"direction: {direction!r} is not 'forward' or 'backward'")
-    fields = set(RunningInputs.__dataclass_fields__) - {"direction"}
+    fields = set(RunningInputs.__dataclass_fields__) - {"direction", "mode"}
     unknown = sorted(set(overrides) - fields)
     if unknown:
         raise BiomechError(f"{unknown[0]}: unknown gait parameter; expected one of {sorted(fields)}")
@@ -80,18 +95,35 @@ def running_inputs(direction: str = "forward", **overrides: float) -> RunningInp
     for name in ("speed_m_s", "step_rate_hz", "duty_factor", "foot_angle_at_contact_deg",
                  "foot_angle_at_toe_off_deg", "trunk_lean_deg", "knee_flexion_at_contact_deg",
                  "peak_swing_knee_flexion_deg"):
-        values[name] = default_value("running", direction, name)
+        values[name] = default_value(mode, direction, name)
     values.update(ASSUMED)
-    values.update(FOOT_ROLL[direction])
+    values.update((FOOT_ROLL if mode == "running" else FOOT_ROLL_WALKING)[direction])
     values.update(overrides)
     for name, value in list(values.items()):
         if name in ("samples_per_step", "n_strides"):
             if isinstance(value, bool) or not float(value).is_integer() or value < 1:
                 raise BiomechError(f"{name}: expected a positive integer, got {value!r}")
             values[name] = int(value)
+        elif name == "first_harmonic_dlf" and value is not None:
+            if isinstance(value, bool) or not 0.0 <= float(value) < 1.0:
+                raise BiomechError(f"first_harmonic_dlf: {value!r} is not in [0, 1)")
+            values[name] = float(value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             values[name] = _check(name, value)
-    if values["duty_factor"] >= 0.5:
+    if mode == "running" and values["duty_factor"] >= 0.5:
         raise BiomechError(f"duty_factor: {values['duty_factor']:g} is not below 0.5 "
                            "(running needs a flight phase)")
-    return RunningInputs(direction=direction, **values)
+    if mode == "walking" and values["duty_factor"] <= 0.5:
+        raise BiomechError(f"duty_factor: {values['duty_factor']:g} is not above 0.5 "
+                           "(walking needs double support)")
+    return RunningInputs(direction=direction, mode=mode, **values)
+
+
+def running_inputs(direction: str = "forward", **overrides: float) -> RunningInputs:
+    """Running inputs: :func:`gait_inputs` with ``mode="running"``."""
+    return gait_inputs("running", direction, **overrides)
+
+
+def walking_inputs(direction: str = "forward", **overrides: float) -> RunningInputs:
+    """Walking inputs: :func:`gait_inputs` with ``mode="walking"``."""
+    return gait_inputs("walking", direction, **overrides)

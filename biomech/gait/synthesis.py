@@ -1,4 +1,4 @@
-"""Running gait synthesised from mechanics on a model's skeleton.
+"""Running and walking synthesised from mechanics on a model's skeleton.
 
 The stance kinematics are not prescribed joint-angle curves. For each step:
 
@@ -29,8 +29,12 @@ knee flexes less: a physical consequence, not a rule in this code. Backward runn
 forward running only through its parameters (direction of travel, forefoot contact, published
 step rate and aerial time) and the resulting geometry.
 
-Known gap: the stance knee is about 20 deg more flexed than in measured running (Hamner 2010),
-and the pelvis residual moments are hundreds of N m; see README "Gait synthesis".
+Walking (``inputs.mode == "walking"``) uses :func:`biomech.gait.walk_plan.plan_walking_com_grf`
+(no flight; both feet loaded in double support, the whole-body load handed from the trailing to
+the leading foot by the Ren et al. 2008 transition functions); each foot keeps its rolling CoP.
+
+Known gap: the stance knee flexes too fast in the first 20 % of stance (peak ~16 deg above
+Hamner 2010), and the pelvis residual moments are hundreds of N m; see README "Gait synthesis".
 
 Units: SI (s, m, rad, N, N m, kg). Angles in parameters are in degrees where the name says so.
 """
@@ -46,8 +50,10 @@ from scipy.optimize import brentq, newton, root
 
 from biomech.errors import BiomechError
 from biomech.gait.com_path import ComPath, StrideParams
+from biomech.gait.double_support import transition_shares
 from biomech.gait.grf_plan import cop_position, plan_running_com_grf
 from biomech.gait.motion import FootLoad, Motion
+from biomech.gait.walk_plan import WalkingParams, plan_walking_com_grf
 from biomech.models.kinematics import PlanarKinematics
 from biomech.models.skeleton import Joint, Skeleton
 
@@ -78,6 +84,15 @@ class RunningInputs:
     samples_per_step: int = 200
     kinematics_cutoff_hz: float = 15.0
     n_strides: int = 1
+    #: "running" (flight, one foot at a time) or "walking" (double support, no flight).
+    mode: str = "running"
+    #: walking only: first-harmonic dynamic load factor of the vertical force; None = the
+    #: default of :func:`biomech.gait.walk_plan.first_harmonic_dlf` (step-rate regression).
+    first_harmonic_dlf: float | None = None
+
+
+#: The same inputs describe walking (``mode="walking"``).
+GaitInputs = RunningInputs
 
 
 @dataclass(frozen=True)
@@ -316,6 +331,11 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     """
     if cop not in ("planned", "balance"):
         raise BiomechError(f"cop: {cop!r} is not 'planned' or 'balance'")
+    if inputs.mode not in ("running", "walking"):
+        raise BiomechError(f"mode: {inputs.mode!r} is not 'running' or 'walking'")
+    walking = inputs.mode == "walking"
+    if walking and cop == "balance":
+        raise BiomechError("cop: 'balance' is for running only (one foot on the ground)")
     cop_mode = cop
     kin = kinematics or PlanarKinematics.from_skeleton(skeleton)
     names = list(skeleton.independent_coordinates)
@@ -326,9 +346,12 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     gravity = np.array([0.0, skeleton.gravity_m_s2])
 
     n_step = inputs.samples_per_step
-    stride = StrideParams(speed_m_s=inputs.speed_m_s, step_rate_hz=inputs.step_rate_hz,
-                          duty_factor=inputs.duty_factor, direction=inputs.direction,
-                          mass_kg=m, gravity_m_s2=g)
+    try:
+        stride = (WalkingParams if walking else StrideParams)(
+            speed_m_s=inputs.speed_m_s, step_rate_hz=inputs.step_rate_hz,
+            duty_factor=inputs.duty_factor, direction=inputs.direction, mass_kg=m, gravity_m_s2=g)
+    except ValueError as exc:
+        raise BiomechError(str(exc)) from None
     tilt = -math.radians(inputs.pelvis_anterior_tilt_deg)       # anterior tilt: -z rotation
     torso_abs = -math.radians(inputs.trunk_lean_deg)            # lean toward +x (anterior)
     lumbar = torso_abs - tilt
@@ -372,13 +395,13 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         COM minus the planned COM. Solved with Newton-Krylov (the swing leg's mass couples every
         frame to the stance boundary states). ``init`` is a previous pelvis path (warm start).
         """
-        plan: ComPath = plan_running_com_grf(stride, touchdown_height_m=leg_length_m,
-                                             contact_travel_m=travel,
-                                             early_travel_m=toe_travel(inputs.foot_angle_at_contact_deg),
-                                             late_travel_m=toe_travel(inputs.foot_angle_at_toe_off_deg),
-                                             flat_start=inputs.foot_flat_start,
-                                             flat_end=inputs.foot_flat_end,
-                                             n_per_step=inputs.samples_per_step, n_steps=2)
+        roll = dict(touchdown_height_m=leg_length_m, contact_travel_m=travel,
+                    early_travel_m=toe_travel(inputs.foot_angle_at_contact_deg),
+                    late_travel_m=toe_travel(inputs.foot_angle_at_toe_off_deg),
+                    flat_start=inputs.foot_flat_start, flat_end=inputs.foot_flat_end,
+                    n_per_step=inputs.samples_per_step, n_steps=2)
+        plan: ComPath = (plan_walking_com_grf(stride, first_harmonic=inputs.first_harmonic_dlf, **roll)
+                         if walking else plan_running_com_grf(stride, **roll))
         t = np.asarray(plan.time_s)[:-1]          # one stride, periodic (endpoint dropped)
         n = t.size
         com = np.asarray(plan.position_m)[:-1]
@@ -613,7 +636,19 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     grf[in_flight] = 0.0
     hdot = kin.angular_momentum_rate(q, qd, qdd)
     com_now = kin.com(q)
-    loads, resid, clamped = {}, np.zeros(t_all.size), np.zeros(t_all.size, dtype=bool)
+    loads, clamped = {}, np.zeros(t_all.size, dtype=bool)
+    moment_total = np.zeros(t_all.size)       # moment of both feet's GRF about the COM, N m
+    t_ds = t_c - T_step                       # walking: one double support, s
+
+    def share(t_: np.ndarray, td: float, component: str) -> np.ndarray:
+        """This foot's share of the whole-body load in its stance from ``td``: all of it in
+        running; in walking it takes the load over in the double support after its strike and
+        hands it on in the one before its toe-off (Ren et al. 2008 transition functions)."""
+        if not walking:
+            return np.ones_like(t_)
+        lead = transition_shares(t_, td, td + t_ds, component=component, exact_end=True)[1]
+        trail = transition_shares(t_, td + T_step, td + t_c, component=component, exact_end=True)[0]
+        return lead * trail
     events: dict[str, list[float]] = {f"{e}_{s}": [] for e in ("foot_strike", "toe_off") for s in "rl"}
     feet_x = {"r": float(plan.foot_position_m[0][0]), "l": float(plan.foot_position_m[1][0])}
     for side, t0 in (("r", 0.0), ("l", T_step)):
@@ -639,7 +674,8 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             toe_x = mtp_x + (foot.toe[0] - foot.mtp[0])
             lo = heel_x + (mtp_x - heel_x) * smoothstep5(-ph / _SOLE_SMOOTH_RAD)
             hi = toe_x - (toe_x - heel_x) * smoothstep5(ph / _SOLE_SMOOTH_RAD)
-            f = grf[sel]
+            f = grf[sel] * np.column_stack([share(t_all[sel], td, "anteroposterior"),
+                                            share(t_all[sel], td, "vertical")])
             fy = np.where(np.abs(f[:, 1]) > 1e-9, f[:, 1], np.nan)
             x_ideal = com_now[sel, 0] + (hdot[sel] - com_now[sel, 1] * f[:, 0]) / fy
             x_ideal = np.nan_to_num(x_ideal, nan=0.5 * (lo + hi))
@@ -656,12 +692,11 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             clamped[sel] |= np.abs(x_cop - x_ideal) > 1e-3
             force[sel, :2] = f
             cop[sel, 0], cop[sel, 1], cop[sel, 2] = x_cop, 0.0, 0.0
-            moment = (x_cop - com_now[sel, 0]) * f[:, 1] + com_now[sel, 1] * f[:, 0]
-            resid[sel] = hdot[sel] - moment
+            moment_total[sel] += (x_cop - com_now[sel, 0]) * f[:, 1] + com_now[sel, 1] * f[:, 0]
         cop = _fill_cop(cop)
         loads[side] = FootLoad(body=f"calcn_{side}", force_n=force, cop_m=cop,
                                free_moment_nm=np.zeros((t_all.size, 3)))
-    resid[in_flight] = hdot[in_flight]
+    resid = hdot - moment_total
 
     # checks on the result: foot slip in stance, swing clearance
     slip, clearance = 0.0, np.inf
@@ -686,8 +721,8 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         time_s=t_all, coordinate_names=tuple(names), q=q, qd=qd, qdd=qdd,
         rotational=tuple(nm not in ("pelvis_tx", "pelvis_ty") for nm in names), loads=loads,
         events={k_: np.array(v) for k_, v in events.items()}, direction=inputs.direction,
-        params={"mode": "running", **{f: getattr(inputs, f) for f in inputs.__dataclass_fields__}},
-        name=f"running_{inputs.direction}_{inputs.speed_m_s:g}ms")
+        params={f: getattr(inputs, f) for f in inputs.__dataclass_fields__},
+        name=f"{inputs.mode}_{inputs.direction}_{inputs.speed_m_s:g}ms")
     report = SynthesisReport(
         iterations=iterations, com_error_m=com_error, max_ik_error_m=ik_err,
         max_foot_slip_m=slip, min_swing_clearance_m=clearance,

@@ -1,0 +1,157 @@
+"""Synthesised walking (double support): the physics closes (GRF = m(a_com - g) with no flight,
+pelvis residual forces of OpenSim inverse dynamics vanish), the two feet share the load in
+double support by the Ren et al. 2008 transition rule, each foot's vertical force has the
+double hump of walking, and outcomes fall in published ranges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from biomech.errors import BiomechError
+from biomech.gait.params import walking_inputs
+from biomech.gait.synthesis import synthesise_running
+from biomech.models import build, skeleton
+from biomech.models.kinematics import PlanarKinematics
+
+
+@pytest.fixture(scope="module")
+def walk():
+    sk = skeleton()
+    kin = PlanarKinematics.from_skeleton(sk)
+    # scenario: forward walking with the published defaults (1.3 m/s)
+    motion, report = synthesise_running(sk, walking_inputs("forward"), kinematics=kin)
+    return sk, kin, motion, report
+
+
+@pytest.fixture(scope="module")
+def walk_back():
+    sk = skeleton()
+    kin = PlanarKinematics.from_skeleton(sk)
+    motion, report = synthesise_running(sk, walking_inputs("backward", samples_per_step=100),
+                                        kinematics=kin)
+    return sk, kin, motion, report
+
+
+def _total(motion):
+    return motion.loads["r"].force_n[:, :2] + motion.loads["l"].force_n[:, :2]
+
+
+@pytest.mark.parametrize("which", ["walk", "walk_back"])
+def test_grf_is_mass_times_com_acceleration_at_every_frame(which, request):
+    sk, kin, motion, _ = request.getfixturevalue(which)
+    m, g = sk.total_mass_kg, np.array([0.0, sk.gravity_m_s2])
+    a = kin.com_acceleration(motion.q, motion.qd, motion.qdd)
+    weight = m * -sk.gravity_m_s2
+    total = _total(motion)
+    np.testing.assert_allclose(total, m * (a - g), atol=1e-6 * weight)
+    assert total[:, 1].min() > 0.3 * weight          # no flight: always on the ground
+
+
+def test_opensim_inverse_dynamics_pelvis_residual_forces_vanish(walk):
+    from biomech.osim.inverse import ExternalLoad, inverse_dynamics
+
+    sk, _, motion, report = walk
+    model = build(contact=False)
+    loads = [ExternalLoad(body=f.body, force_n=f.force_n, point_m=f.cop_m, torque_nm=f.free_moment_nm)
+             for f in motion.loads.values()]
+    tau = inverse_dynamics(model, list(motion.coordinate_names), motion.q, motion.qd, motion.qdd,
+                           external_loads=loads)
+    weight = sk.total_mass_kg * -sk.gravity_m_s2
+    for name in ("pelvis_tx", "pelvis_ty"):
+        assert np.max(np.abs(tau[:, motion.coordinate_names.index(name)])) < 1e-6 * weight, name
+    # the residual moment is the one reported
+    tilt = tau[:, motion.coordinate_names.index("pelvis_tilt")]
+    assert np.max(np.abs(tilt)) == pytest.approx(report.max_residual_moment_nm, rel=1e-6, abs=1e-6)
+
+
+def test_double_support_timing_and_load_sharing(walk):
+    sk, _, motion, _ = walk
+    weight = sk.total_mass_kg * -sk.gravity_m_s2
+    p = motion.params
+    stride = 2.0 / p["step_rate_hz"]
+    t_ds = (p["duty_factor"] - 0.5) * stride
+    fr, fl = motion.loads["r"].force_n, motion.loads["l"].force_n
+    on_r, on_l = fr[:, 1] > 1e-9 * weight, fl[:, 1] > 1e-9 * weight
+    t = motion.time_s
+    both = on_r & on_l
+    # two double supports per stride, each t_ds long (within a sample)
+    dt = t[1] - t[0]
+    assert both.sum() * dt == pytest.approx(2 * t_ds, abs=4 * dt)
+    # the leading foot brakes while the trailing foot still pushes early in double support
+    # (the anteroposterior transition function of Ren et al. 2008 exceeds 1 for the trailing foot)
+    early = (t > 0.1 * t_ds) & (t < 0.3 * t_ds)
+    assert np.all(fr[early, 0] < 0.0) and np.all(fl[early, 0] > 0.0)
+    # the vertical load passes from the trailing (left) to the leading (right) foot
+    ds = np.flatnonzero(both & (t < 0.5 * stride))
+    share_r = fr[ds, 1] / (fr[ds, 1] + fl[ds, 1])
+    assert share_r[0] < 0.05 and share_r[-1] > 0.95
+    assert np.all(np.diff(share_r) > -1e-9)
+
+
+def test_each_foot_has_the_double_hump_of_walking(walk):
+    sk, _, motion, _ = walk
+    weight = sk.total_mass_kg * -sk.gravity_m_s2
+    fy = motion.loads["r"].force_n[:, 1] / weight
+    stance = np.flatnonzero(fy > 0)
+    f = fy[stance]
+    peaks = [i for i in range(1, f.size - 1) if f[i] >= f[i - 1] and f[i] > f[i + 1]]
+    assert len(peaks) == 2
+    valley = f[peaks[0]:peaks[1]].min()
+    assert valley < min(f[peaks[0]], f[peaks[1]]) - 0.2
+    # walking vertical GRF peaks about 1.0-1.3 BW at preferred speed, above 1.5 BW only when
+    # jogging (Keller et al. 1996, Clin Biomech 11:253; bounds widened for the one-harmonic force)
+    assert 1.0 < max(f[peaks[0]], f[peaks[1]]) < 1.5
+    assert valley < 1.0
+
+
+def test_com_vertical_excursion_in_published_range(walk):
+    _, kin, motion, _ = walk
+    y = kin.com(motion.q)[:, 1]
+    # vertical COM excursion of walking at about 1.2-1.4 m/s: a few centimetres, about 3-5 cm
+    # (Gard, Miff & Kuo 2004, Hum Mov Sci 22:597; Orendurff et al. 2004, J Rehabil Res Dev
+    # 41:829); bounds widened to 2.5-6 cm
+    assert 0.025 <= np.ptp(y) <= 0.06
+    # highest in single support, lowest in double support (inverted-pendulum walking)
+    fr, fl = motion.loads["r"].force_n[:, 1], motion.loads["l"].force_n[:, 1]
+    both = (fr > 0) & (fl > 0)
+    assert y[both].max() < y[~both].max()
+    assert y[both].min() == pytest.approx(y.min(), abs=2e-3)
+
+
+def test_backward_walking_travels_backwards_with_toe_first_contact(walk_back):
+    sk, kin, motion, _ = walk_back
+    com = kin.com(motion.q)
+    assert com[-1, 0] - com[0, 0] == pytest.approx(-motion.params["speed_m_s"] * motion.time_s[-1],
+                                                   rel=1e-3)
+    # at right foot strike the forefoot is lower than the heel (toes-down landing)
+    heel = kin.point(motion.q, "calcn_r", tuple(sk.landmarks_m["heel_r"][1]))
+    mtp = kin.point(motion.q, "calcn_r", tuple(sk.landmarks_m["mtp_r"][1]))
+    assert mtp[0, 1] < heel[0, 1] - 0.02
+    # the braking force opposes the backward travel (+x) at the start of stance
+    fr = motion.loads["r"].force_n
+    p = motion.params
+    t_early = (p["duty_factor"] - 0.5) * 2.0 / p["step_rate_hz"]
+    sel = (motion.time_s > t_early) & (motion.time_s < 2 * t_early)
+    assert np.all(fr[sel, 0] > 0.0)
+
+
+def test_walking_files_round_trip(walk, tmp_path):
+    from biomech.gait import Motion
+
+    motion = walk[2]
+    paths = motion.to_files(tmp_path, "walk")
+    again = Motion.from_files(paths["coordinates"], paths["grf"], paths["external_loads"])
+    np.testing.assert_allclose(again.q, motion.q, atol=1e-9)
+    np.testing.assert_allclose(again.loads["l"].force_n, motion.loads["l"].force_n, atol=1e-6)
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"duty_factor": 0.45}, "duty_factor"),
+    ({"first_harmonic_dlf": 1.2}, "first_harmonic_dlf"),
+    ({"speed_m_s": 20.0}, "speed_m_s"),
+])
+def test_bad_walking_parameters_one_line(overrides, field):
+    with pytest.raises(BiomechError, match=field) as info:
+        walking_inputs("forward", **overrides)
+    assert "\n" not in str(info.value)
