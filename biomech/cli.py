@@ -74,7 +74,10 @@ def _cmd_gait(args: argparse.Namespace) -> int:
     from biomech.plots.filmstrip import filmstrip
 
     overrides = {k: v for k, v in (("speed_m_s", args.speed), ("step_rate_hz", args.step_rate),
+                                   ("stride_length_m", args.stride_length),
                                    ("duty_factor", args.duty_factor),
+                                   ("contact_time_s", args.contact_time),
+                                   ("foot_strike", args.foot_strike),
                                    ("knee_flexion_at_contact_deg", args.knee_at_contact),
                                    ("trunk_lean_deg", args.trunk_lean),
                                    ("n_strides", args.strides)) if v is not None}
@@ -260,7 +263,13 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--speed", type=float, default=None, metavar="M_S", help="speed in m/s")
     g.add_argument("--step-rate", type=float, default=None, metavar="HZ",
                    help="steps per second (both feet)")
+    g.add_argument("--stride-length", type=float, default=None, metavar="M",
+                   help="stride length in m (two steps), instead of --step-rate")
     g.add_argument("--duty-factor", type=float, default=None, help="contact time / stride time")
+    g.add_argument("--contact-time", type=float, default=None, metavar="S",
+                   help="contact time of one foot in s, instead of --duty-factor")
+    g.add_argument("--foot-strike", choices=("rearfoot", "midfoot", "forefoot"), default=None,
+                   help="foot-strike pattern (sets the sole angle at contact)")
     g.add_argument("--knee-at-contact", type=float, default=None, metavar="DEG",
                    help="knee flexion at foot strike (deg); sets the COM height")
     g.add_argument("--trunk-lean", type=float, default=None, metavar="DEG")

@@ -113,6 +113,10 @@ def _parameters() -> dict[str, ParamInfo]:
         out[f.name] = ParamInfo(f.name, kind, lo, hi, unit)  # type: ignore[arg-type]
     lo, hi, unit = value_range("step_rate_rel")
     out["step_rate_rel"] = ParamInfo("step_rate_rel", "float", lo, hi, unit)
+    # given instead of step_rate_hz / duty_factor (biomech.gait.params.ALIASES)
+    for name in ("stride_length_m", "contact_time_s"):
+        lo, hi, unit = value_range(name)
+        out[name] = ParamInfo(name, "float", lo, hi, unit)
     return out
 
 
@@ -182,8 +186,9 @@ GaitParams = create_model(  # type: ignore[call-overload]
 class Gait(_Strict):
     """Where each run's motion comes from.
 
-    ``source: synthesis`` synthesises running (:func:`biomech.gait.synthesis.synthesise_running`)
-    from the published defaults of the run's direction plus ``params`` (fixed for every run),
+    ``source: synthesis`` synthesises ``mode`` (running or walking;
+    :func:`biomech.gait.synthesis.synthesise_running`) from the published defaults of the run's
+    mode and direction plus ``params`` (fixed for every run),
     the conditions and the sweep. ``step_rate_rule`` says how the step rate follows a speed
     other than the direction's default when neither ``step_rate_hz`` nor ``step_rate_rel``
     fixes it: ``vs_speed`` uses ``step_rate_vs_speed`` of defaults.yaml where the direction has
@@ -192,7 +197,7 @@ class Gait(_Strict):
     """
 
     source: Literal["synthesis", "files"] = "synthesis"
-    mode: Literal["running"] = "running"
+    mode: Literal["running", "walking"] = "running"
     params: GaitParams = Field(default_factory=GaitParams)  # type: ignore[valid-type]
     step_rate_rule: Literal["vs_speed", "default"] = "vs_speed"
     motions: list[str] | None = Field(default=None, min_length=1)

@@ -125,8 +125,9 @@ def _gait_defaults() -> dict[str, Any]:
     return data
 
 
-def preferred_step_rate_hz(direction: str, speed_m_s: float, rule: str = "vs_speed") -> tuple[float, str]:
-    """Preferred step rate (Hz, both feet) of running ``direction`` at ``speed_m_s`` (m/s).
+def preferred_step_rate_hz(direction: str, speed_m_s: float, rule: str = "vs_speed",
+                           mode: str = "running") -> tuple[float, str]:
+    """Preferred step rate (Hz, both feet) of ``mode`` ``direction`` at ``speed_m_s`` (m/s).
 
     ``rule="vs_speed"``: the linear ``step_rate_vs_speed`` relation of
     ``biomech/gait/defaults.yaml`` for that direction (extrapolated outside its valid range, with
@@ -135,10 +136,10 @@ def preferred_step_rate_hz(direction: str, speed_m_s: float, rule: str = "vs_spe
     """
     from biomech.gait.params import default_value
 
-    default = float(default_value("running", direction, "step_rate_hz"))
+    default = float(default_value(mode, direction, "step_rate_hz"))
     if rule == "default":
         return default, ""
-    relation = _gait_defaults()["running"][direction].get("step_rate_vs_speed")
+    relation = _gait_defaults()[mode][direction].get("step_rate_vs_speed")
     if not relation:
         return default, f"no step_rate_vs_speed for {direction}: published default {default:g} Hz"
     value = relation["intercept_hz"] + relation["slope_hz_per_m_s"] * speed_m_s
@@ -176,7 +177,7 @@ def _label_text(labels: dict[str, Any]) -> str:
 
 
 def _synthesis_inputs(exp: Experiment, labels: dict[str, Any], where: str) -> tuple[dict, list[str]]:
-    from biomech.gait.params import default_value, running_inputs
+    from biomech.gait.params import default_value, gait_inputs
 
     point = {k: v for k, v in exp.gait.params.model_dump().items() if v is not None}
     point.update(labels)
@@ -184,9 +185,13 @@ def _synthesis_inputs(exp: Experiment, labels: dict[str, Any], where: str) -> tu
     rel = point.pop("step_rate_rel", None)
     ints = {k: point.pop(k) for k in list(point) if PARAMETERS[k].kind == "int"}
     notes: list[str] = []
-    speed = point.get("speed_m_s", float(default_value("running", direction, "speed_m_s")))
-    if "step_rate_hz" not in point:
-        base, note = preferred_step_rate_hz(direction, speed, exp.gait.step_rate_rule)
+    mode = exp.gait.mode
+    speed = point.get("speed_m_s", float(default_value(mode, direction, "speed_m_s")))
+    if "stride_length_m" in point and rel is not None:
+        raise SpecError(exp.source, where, f"({_label_text(labels)}) step_rate_rel: not with "
+                        "stride_length_m (the stride length sets the step rate)")
+    if "step_rate_hz" not in point and "stride_length_m" not in point:
+        base, note = preferred_step_rate_hz(direction, speed, exp.gait.step_rate_rule, mode)
         if note:
             notes.append(note)
         point["step_rate_hz"] = round(base * (1.0 if rel is None else rel), _STEP_RATE_DECIMALS)
@@ -197,7 +202,7 @@ def _synthesis_inputs(exp: Experiment, labels: dict[str, Any], where: str) -> tu
             raise SpecError(exp.source, where, f"({_label_text(labels)}) gives step_rate_hz "
                             f"{value:g} {unit}, {bound} {unit}")
     try:
-        inputs = running_inputs(direction, **point)
+        inputs = gait_inputs(mode, direction, **point)
     except BiomechError as exc:
         raise SpecError(exp.source, where, f"({_label_text(labels)}) {exc}") from None
     inputs = dataclasses.replace(inputs, **ints)

@@ -74,23 +74,49 @@ def _check(name: str, value: float) -> float:
     return float(value)
 
 
-def gait_inputs(mode: str = "running", direction: str = "forward", **overrides: float
+#: Parameters accepted instead of a field: stride length instead of step rate, contact time
+#: instead of duty factor, a named foot-strike pattern instead of the sole angle at contact.
+ALIASES = {"stride_length_m": "step_rate_hz", "contact_time_s": "duty_factor",
+           "foot_strike": "foot_angle_at_contact_deg"}
+FOOT_STRIKES = ("rearfoot", "midfoot", "forefoot")
+
+
+def foot_strike_angle_deg(mode: str, pattern: str) -> float:
+    """Sole angle at contact (deg, + toes up) of a named foot-strike pattern (``defaults.yaml``
+    ``foot_strike_angles_deg``)."""
+    if pattern not in FOOT_STRIKES:
+        raise BiomechError(f"foot_strike: {pattern!r} is not one of {', '.join(FOOT_STRIKES)}")
+    return float(_defaults()["foot_strike_angles_deg"][pattern][mode])
+
+
+def gait_inputs(mode: str = "running", direction: str = "forward", **overrides: float | str
                 ) -> RunningInputs:
     """Inputs for :func:`biomech.gait.synthesis.synthesise_running` in ``mode`` 'running' or
     'walking'.
 
     Defaults are the published means for ``mode`` and ``direction`` at its reference speed; pass
-    any :class:`~biomech.gait.synthesis.RunningInputs` field to override it (SI, angles in deg).
-    Step rate and duty factor are NOT rescaled when only the speed is changed: give them too.
+    any :class:`~biomech.gait.synthesis.RunningInputs` field to override it (SI, angles in deg),
+    or one of :data:`ALIASES`: ``stride_length_m`` (m, two steps; sets the step rate at the
+    speed), ``contact_time_s`` (s; sets the duty factor at the step rate), ``foot_strike``
+    ('rearfoot' | 'midfoot' | 'forefoot'; sets the sole angle at contact). Step rate and duty
+    factor are NOT rescaled when only the speed is changed: give them too.
     """
     if mode not in ("running", "walking"):
         raise BiomechError(f"mode: {mode!r} is not 'running' or 'walking'")
     if direction not in ("forward", "backward"):
         raise BiomechError(f"direction: {direction!r} is not 'forward' or 'backward'")
     fields = set(RunningInputs.__dataclass_fields__) - {"direction", "mode"}
-    unknown = sorted(set(overrides) - fields)
+    unknown = sorted(set(overrides) - fields - set(ALIASES))
     if unknown:
-        raise BiomechError(f"{unknown[0]}: unknown gait parameter; expected one of {sorted(fields)}")
+        raise BiomechError(f"{unknown[0]}: unknown gait parameter; expected one of "
+                           f"{sorted(fields | set(ALIASES))}")
+    overrides = dict(overrides)
+    aliases = {k: overrides.pop(k) for k in ALIASES if k in overrides}
+    for alias, field_name in ALIASES.items():
+        if alias in aliases and field_name in overrides:
+            raise BiomechError(f"{alias}: give {alias} or {field_name}, not both")
+    if "foot_strike" in aliases:
+        overrides["foot_angle_at_contact_deg"] = foot_strike_angle_deg(mode, str(aliases["foot_strike"]))
     values: dict = {}
     for name in ("speed_m_s", "step_rate_hz", "duty_factor", "foot_angle_at_contact_deg",
                  "foot_angle_at_toe_off_deg", "trunk_lean_deg", "knee_flexion_at_contact_deg",
@@ -110,13 +136,39 @@ def gait_inputs(mode: str = "running", direction: str = "forward", **overrides: 
             values[name] = float(value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             values[name] = _check(name, value)
+    values.update(_resolve_timing(values, aliases))
+    given = (f"contact_time_s: {aliases['contact_time_s']:g} s gives " if "contact_time_s" in aliases
+             else "")
     if mode == "running" and values["duty_factor"] >= 0.5:
-        raise BiomechError(f"duty_factor: {values['duty_factor']:g} is not below 0.5 "
+        raise BiomechError(f"{given}duty_factor: {values['duty_factor']:g} is not below 0.5 "
                            "(running needs a flight phase)")
     if mode == "walking" and values["duty_factor"] <= 0.5:
-        raise BiomechError(f"duty_factor: {values['duty_factor']:g} is not above 0.5 "
+        raise BiomechError(f"{given}duty_factor: {values['duty_factor']:g} is not above 0.5 "
                            "(walking needs double support)")
     return RunningInputs(direction=direction, mode=mode, **values)
+
+
+def _resolve_timing(values: dict, aliases: dict) -> dict:
+    """Step rate from ``stride_length_m`` and duty factor from ``contact_time_s`` (range-checked;
+    an error names the parameter the user gave)."""
+    out: dict = {}
+    for alias, unit in (("stride_length_m", "m"), ("contact_time_s", "s")):
+        if alias not in aliases:
+            continue
+        value = aliases[alias]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise BiomechError(f"{alias}: expected a positive number of {unit}, got {value!r}")
+        _check(alias, float(value))
+        if alias == "stride_length_m":
+            derived, name = 2.0 * values["speed_m_s"] / float(value), "step_rate_hz"
+        else:
+            rate = out.get("step_rate_hz", values["step_rate_hz"])
+            derived, name = float(value) * rate / 2.0, "duty_factor"
+        try:
+            out[name] = _check(name, derived)
+        except BiomechError as exc:
+            raise BiomechError(f"{alias}: {value:g} {unit} gives {exc}") from None
+    return out
 
 
 def running_inputs(direction: str = "forward", **overrides: float) -> RunningInputs:

@@ -75,7 +75,8 @@ class WalkingParams(StrideParams):
             value = float(getattr(self, name))
             if not math.isfinite(value) or value < low or value > high or (open_low and value == low):
                 side = "must be above" if open_low and value == low else "is outside"
-                raise ValueError(f"{name}: {value:g} {unit} {side} [{low:g}, {high:g}] {unit}".replace("  ", " "))
+                msg = f"{name}: {value:g} {unit} {side} [{low:g}, {high:g}] {unit}"
+                raise ValueError(" ".join(msg.split()))
             object.__setattr__(self, name, value)
         if self.direction not in ("forward", "backward"):
             raise ValueError(f"direction: {self.direction!r} is not 'forward' or 'backward'")

@@ -143,3 +143,24 @@ def test_motion_files_are_hashed_by_content(tmp_path):
     with pytest.raises(SpecError, match=r"gait.motions\[0\]: 'other.mot': expected a <stem>_coordinates.mot"):
         expand(parse_experiment({"name": "x", "gait": {"source": "files", "motions": ["other.mot"]}},
                                 str(tmp_path / "x.yaml")))
+
+
+def test_stride_length_and_contact_time_set_step_rate_and_duty_factor():
+    runs = expand(_exp(sweep={"stride_length_m": [2.4, 2.6]}, gait={"params": {"contact_time_s": 0.24}}))
+    speed = default_value("running", "forward", "speed_m_s")
+    # step rate (both feet) = 2 speed / stride length; duty factor = contact time * step rate / 2
+    assert [r.inputs["step_rate_hz"] for r in runs] == pytest.approx([2 * speed / 2.4, 2 * speed / 2.6])
+    assert [r.inputs["duty_factor"] for r in runs] == pytest.approx(
+        [0.24 * r.inputs["step_rate_hz"] / 2 for r in runs])
+    with pytest.raises(SpecError, match="step_rate_rel"):
+        expand(_exp(sweep={"stride_length_m": [2.4], "step_rate_rel": [1.1]}))
+
+
+def test_walking_experiment_uses_the_walking_defaults():
+    runs = expand(_exp(gait={"mode": "walking"}, conditions={"direction": ["forward", "backward"]}))
+    for run, direction in zip(runs, ("forward", "backward"), strict=True):
+        assert run.inputs["mode"] == "walking"
+        for name in ("speed_m_s", "step_rate_hz", "duty_factor"):
+            assert run.inputs[name] == default_value("walking", direction, name)
+    with pytest.raises(SpecError, match="duty_factor"):
+        expand(_exp(gait={"mode": "walking", "params": {"duty_factor": 0.4}}))

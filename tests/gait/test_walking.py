@@ -155,3 +155,20 @@ def test_bad_walking_parameters_one_line(overrides, field):
     with pytest.raises(BiomechError, match=field) as info:
         walking_inputs("forward", **overrides)
     assert "\n" not in str(info.value)
+
+
+def test_parameter_aliases_stride_length_contact_time_and_foot_strike():
+    from biomech.gait.params import gait_inputs
+
+    inp = gait_inputs("walking", "forward", stride_length_m=1.4, contact_time_s=0.65)
+    assert inp.step_rate_hz == pytest.approx(2 * 1.3 / 1.4)        # default speed 1.3 m/s
+    assert inp.duty_factor == pytest.approx(0.65 * inp.step_rate_hz / 2)
+    # Mo et al. 2023 cut-offs: rearfoot > 7.4 deg, forefoot < -0.8 deg sole angle at contact
+    assert gait_inputs("running", "forward", foot_strike="rearfoot").foot_angle_at_contact_deg > 7.4
+    assert gait_inputs("running", "forward", foot_strike="forefoot").foot_angle_at_contact_deg < -0.8
+    assert -0.8 < gait_inputs("running", "forward", foot_strike="midfoot").foot_angle_at_contact_deg < 7.4
+    for bad, field in (({"stride_length_m": 2.0, "step_rate_hz": 1.8}, "stride_length_m"),
+                       ({"contact_time_s": 0.3}, "contact_time_s"),     # duty factor 0.28: no DS
+                       ({"foot_strike": "toe"}, "foot_strike")):
+        with pytest.raises(BiomechError, match=field):
+            gait_inputs("walking", "forward", **bad)
