@@ -58,7 +58,7 @@ from biomech.plots.results import (  # noqa: E402
     toe_off_pct,
     varying_columns,
 )
-from biomech.plots.style import direction_colour, direction_label, use_style  # noqa: E402
+from biomech.plots.style import direction_colour, direction_label, gait_mode, use_style  # noqa: E402
 
 __all__ = [
     "BAR_PANELS",
@@ -490,6 +490,15 @@ def save_figure(fig: Figure, path: Path, fmt: str = "png") -> Path:
 
 
 def make_figures(results_dir: Path, out_dir: Path | None = None, fmt: str = "png") -> list[Path]:
+    """Draw every figure of the experiment in ``results_dir``; see :func:`_make_figures`. Walking
+    experiments (``gait.mode: walking``) label the directions FW/BW."""
+    gait = load_experiment(results_dir).get("gait")
+    mode = str(gait.get("mode", "running")) if isinstance(gait, dict) else "running"
+    with gait_mode(mode):
+        return _make_figures(results_dir, out_dir, fmt)
+
+
+def _make_figures(results_dir: Path, out_dir: Path | None = None, fmt: str = "png") -> list[Path]:
     """Write every figure of a results folder and ``summary.md``; return the written paths.
 
     Parameters

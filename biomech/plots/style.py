@@ -7,7 +7,9 @@ colour each across all figures (Okabe-Ito palette, readable with colour-vision d
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["DIRECTION_COLOURS", "STYLE_PATH", "direction_colour", "direction_label", "use_style"]
+__all__ = ["DIRECTION_COLOURS", "STYLE_PATH", "direction_colour", "direction_label", "gait_mode",
+           "use_style"]
 
 #: The style file shipped with the package (``[tool.setuptools.package-data]``).
 STYLE_PATH: Path = Path(__file__).with_name("biomech.mplstyle")
@@ -39,9 +42,26 @@ def direction_colour(direction: str) -> str:
     return _OTHER_COLOURS[sum(map(ord, key)) % len(_OTHER_COLOURS)]
 
 
+#: Gait mode of the labels being drawn ("running": FR/BR, "walking": FW/BW); see :func:`gait_mode`.
+_MODE: ContextVar[str] = ContextVar("biomech_gait_mode", default="running")
+_SHORT_WALK = {"forward": "FW", "backward": "BW"}
+
+
+@contextmanager
+def gait_mode(mode: str) -> Iterator[None]:
+    """Within this block :func:`direction_label` names walking directions FW/BW."""
+    token = _MODE.set(mode)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
 def direction_label(direction: str, *, short: bool = False) -> str:
-    """``"FR (forward)"`` / ``"BR (backward)"``, or ``"FR"`` / ``"BR"`` when ``short``."""
+    """``"FR (forward)"`` / ``"BR (backward)"`` (``"FW"`` / ``"BW"`` inside ``gait_mode("walking")``),
+    or just the abbreviation when ``short``."""
     key = str(direction).lower()
-    if key not in _SHORT:
+    table = _SHORT_WALK if _MODE.get() == "walking" else _SHORT
+    if key not in table:
         return str(direction)
-    return _SHORT[key] if short else f"{_SHORT[key]} ({key})"
+    return table[key] if short else f"{table[key]} ({key})"

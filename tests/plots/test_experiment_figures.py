@@ -177,3 +177,13 @@ def test_cli_figures_command_writes_pdf(results_factory, capsys):
     assert f"wrote {folder / 'out' / 'quality.pdf'}" in out
     assert (folder / "out" / "quality.pdf").read_bytes()[:5] == b"%PDF-"
     assert (folder / "out" / "summary.md").is_file()
+
+
+def test_walking_experiments_label_directions_fw_bw():
+    from biomech.plots.style import direction_label, gait_mode
+
+    assert direction_label("forward") == "FR (forward)"
+    with gait_mode("walking"):
+        assert direction_label("backward") == "BW (backward)"
+        assert direction_label("forward", short=True) == "FW"
+    assert direction_label("backward", short=True) == "BR"
