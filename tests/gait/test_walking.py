@@ -172,3 +172,18 @@ def test_parameter_aliases_stride_length_contact_time_and_foot_strike():
                        ({"foot_strike": "toe"}, "foot_strike")):
         with pytest.raises(BiomechError, match=field):
             gait_inputs("walking", "forward", **bad)
+
+
+def test_cli_gait_walking_backward_writes_files(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--mode", "walking",
+                           "--direction", "backward", "--foot-strike", "forefoot",
+                           "-o", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    stem = "walking_backward_0.8ms"
+    names = {p.name for p in tmp_path.iterdir()}
+    for suffix in ("_coordinates.mot", "_grf.mot", "_external_loads.xml", "_filmstrip.png"):
+        assert stem + suffix in names
+    assert "pelvis residual moment" in proc.stdout
