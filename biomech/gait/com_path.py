@@ -49,7 +49,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -578,6 +578,39 @@ def assemble_steps(params: StrideParams, rel: np.ndarray, vel: np.ndarray, acc: 
     stance_foot = np.concatenate([np.repeat(sides, n_per_step), [_SIDES[n_steps % 2]]])
     stance_foot[~in_contact] = ""
     return pos, velocity, accel, sides, in_contact, stance_foot
+
+
+def path_from_step(params: StrideParams, rel: np.ndarray, vel: np.ndarray, acc: np.ndarray,
+                   end_pos: np.ndarray, end_vel: np.ndarray, stance: np.ndarray, *, n_steps: int,
+                   end_acc: np.ndarray | None = None, **outcomes: Any) -> ComPath:
+    """A :class:`ComPath` from one step's samples relative to its landing pivot (x along the
+    travel): the step repeated at pivots one step length apart (:func:`assemble_steps`), shifted
+    so that the first sample has x = 0. ``end_acc`` is the acceleration of the closing sample
+    (default: free fall, the start of a flight); ``outcomes`` are the scalar fields of the path
+    (``leg_length_m``, ``touchdown_height_m``, ...)."""
+    n_per_step = rel.shape[0]
+    step_time = params.step_time_s
+    foot_x = params.step_length_m * np.arange(n_steps)     # landing pivots, travel frame
+    pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
+        params, rel, vel, acc, end_pos, end_vel, foot_x, stance)
+    if end_acc is not None:
+        accel[-1] = (params.direction_sign * end_acc[0], end_acc[1])
+    shift = pos[0, 0]
+    pos[:, 0] -= shift
+    starts = step_time * np.arange(n_steps)
+    return ComPath(
+        params=params,
+        time_s=np.arange(pos.shape[0]) * (step_time / n_per_step),
+        position_m=pos,
+        velocity_m_s=velocity,
+        acceleration_m_s2=accel,
+        in_contact=in_contact,
+        stance_foot=stance_foot,
+        contact_intervals_s=np.column_stack([starts, starts + params.contact_time_s]),
+        contact_side=sides,
+        foot_position_m=np.column_stack([params.direction_sign * foot_x - shift, np.zeros(n_steps)]),
+        **outcomes,
+    )
 
 
 def plan_running_com(

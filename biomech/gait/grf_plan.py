@@ -38,7 +38,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from biomech.gait.com_path import ComPath, StrideParams, _number, assemble_steps
+from biomech.gait.com_path import ComPath, StrideParams, _number, path_from_step
 
 __all__ = ["plan_running_com_grf", "cop_position", "vertical_sine"]
 
@@ -203,36 +203,18 @@ def plan_running_com_grf(
     acc[~stance] = (0.0, -g)
     end_pos, end_vel = ballistic(np.array([t_f]))
 
-    foot_x = params.step_length_m * np.arange(n_steps)     # landing pivots, travel frame
-    pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
-        params, rel, vel, acc, end_pos[0], end_vel[0], foot_x, stance)
-    sign = params.direction_sign
-    # shift so that the first sample has x = 0 (as the spring-mass planner)
-    shift = pos[0, 0]
-    pos[:, 0] -= shift
-    foot_lab = sign * foot_x - shift
-    starts = step_time * np.arange(n_steps)
     leg = np.hypot(x - c, y)
     peak = float(np.max(fy))
     mid = float(np.min(y))
-    return ComPath(
-        params=params,
+    return path_from_step(
+        params, rel, vel, acc, end_pos[0], end_vel[0], stance, n_steps=n_steps,
         leg_length_m=float(leg[0]),
-        time_s=np.arange(pos.shape[0]) * (step_time / n_per_step),
-        position_m=pos,
-        velocity_m_s=velocity,
-        acceleration_m_s2=accel,
-        in_contact=in_contact,
-        stance_foot=stance_foot,
-        contact_intervals_s=np.column_stack([starts, starts + t_c]),
-        contact_side=sides,
-        foot_position_m=np.column_stack([foot_lab, np.zeros(n_steps)]),
         touchdown_height_m=y0,
         takeoff_height_m=float(ye),
         midstance_height_m=mid,
         apex_height_m=float(ye + max(ve, 0.0) ** 2 / (2.0 * g)),
         touchdown_angle_rad=float(math.atan2(-x0, y0)),
-        touchdown_velocity_m_s=np.array([sign * u0, float(v[0])]),
+        touchdown_velocity_m_s=np.array([params.direction_sign * u0, float(v[0])]),
         leg_stiffness_n_m=peak / max(float(leg[0] - np.min(leg)), 1e-9),
         vertical_stiffness_n_m=peak / max(y0 - mid, 1e-9),
         peak_vertical_grf_n=peak,

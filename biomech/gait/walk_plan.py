@@ -44,7 +44,7 @@ from biomech.gait.com_path import (
     ComPath,
     StrideParams,
     _number,
-    assemble_steps,
+    path_from_step,
 )
 from biomech.gait.double_support import transition_shares
 
@@ -200,39 +200,21 @@ def plan_walking_com_grf(
     rel = np.column_stack([x, y])[:-1]
     vel = np.column_stack([u, v])[:-1]
     acc = np.column_stack([ax, ay])[:-1]
-    stance = np.ones(n_per_step, dtype=bool)
-    foot_x = params.step_length_m * np.arange(n_steps)
-    pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
-        params, np.array(rel), vel, acc, np.array([x[-1], y[-1]]), np.array([u[-1], v[-1]]),
-        foot_x, stance)
-    sign = params.direction_sign
-    accel[-1] = (sign * acc[0, 0], acc[0, 1])        # the closing sample starts the next step
-    shift = pos[0, 0]
-    pos[:, 0] -= shift
-    foot_lab = sign * foot_x - shift
-    starts = step_time * np.arange(n_steps)
     leg = np.hypot(x - c, y)
     peak = float(np.max(fy))
-    low = float(np.min(y))
-    return ComPath(
-        params=params,
+    low, high = float(np.min(y)), float(np.max(y))
+    return path_from_step(
+        params, rel, vel, acc, np.array([x[-1], y[-1]]), np.array([u[-1], v[-1]]),
+        np.ones(n_per_step, dtype=bool), n_steps=n_steps,
+        end_acc=acc[0],                          # the closing sample starts the next step
         leg_length_m=float(leg[0]),
-        time_s=np.arange(pos.shape[0]) * (step_time / n_per_step),
-        position_m=pos,
-        velocity_m_s=velocity,
-        acceleration_m_s2=accel,
-        in_contact=in_contact,
-        stance_foot=stance_foot,
-        contact_intervals_s=np.column_stack([starts, starts + t_c]),
-        contact_side=sides,
-        foot_position_m=np.column_stack([foot_lab, np.zeros(n_steps)]),
         touchdown_height_m=y0,
         takeoff_height_m=float(np.interp(params.double_support_time_s, t_eval, y)),
-        midstance_height_m=float(np.max(y)),
-        apex_height_m=float(np.max(y)),
+        midstance_height_m=high,
+        apex_height_m=high,
         touchdown_angle_rad=float(math.atan2(-x0, y0)),
-        touchdown_velocity_m_s=np.array([sign * u0, float(v[0])]),
+        touchdown_velocity_m_s=np.array([params.direction_sign * u0, float(v[0])]),
         leg_stiffness_n_m=math.nan,
-        vertical_stiffness_n_m=peak / max(float(np.max(y)) - low, 1e-9) if low < np.max(y) else math.nan,
+        vertical_stiffness_n_m=peak / (high - low) if high > low else math.nan,
         peak_vertical_grf_n=peak,
     )
