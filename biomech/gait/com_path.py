@@ -582,20 +582,22 @@ def assemble_steps(params: StrideParams, rel: np.ndarray, vel: np.ndarray, acc: 
 
 def path_from_step(params: StrideParams, rel: np.ndarray, vel: np.ndarray, acc: np.ndarray,
                    end_pos: np.ndarray, end_vel: np.ndarray, stance: np.ndarray, *, n_steps: int,
-                   end_acc: np.ndarray | None = None, **outcomes: Any) -> ComPath:
+                   end_acc: np.ndarray | None = None, first_pivot_m: float = 0.0,
+                   start_at_zero: bool = True, **outcomes: Any) -> ComPath:
     """A :class:`ComPath` from one step's samples relative to its landing pivot (x along the
-    travel): the step repeated at pivots one step length apart (:func:`assemble_steps`), shifted
-    so that the first sample has x = 0. ``end_acc`` is the acceleration of the closing sample
-    (default: free fall, the start of a flight); ``outcomes`` are the scalar fields of the path
-    (``leg_length_m``, ``touchdown_height_m``, ...)."""
+    travel): the step repeated at pivots one step length apart from ``first_pivot_m``
+    (:func:`assemble_steps`), shifted so that the first sample has x = 0 when
+    ``start_at_zero``. ``end_acc`` is the acceleration of the closing sample (default: free fall,
+    the start of a flight); ``outcomes`` are the scalar fields of the path (``leg_length_m``,
+    ``touchdown_height_m``, ...)."""
     n_per_step = rel.shape[0]
     step_time = params.step_time_s
-    foot_x = params.step_length_m * np.arange(n_steps)     # landing pivots, travel frame
+    foot_x = first_pivot_m + params.step_length_m * np.arange(n_steps)   # landing pivots
     pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
         params, rel, vel, acc, end_pos, end_vel, foot_x, stance)
     if end_acc is not None:
         accel[-1] = (params.direction_sign * end_acc[0], end_acc[1])
-    shift = pos[0, 0]
+    shift = pos[0, 0] if start_at_zero else 0.0
     pos[:, 0] -= shift
     starts = step_time * np.arange(n_steps)
     return ComPath(
@@ -705,27 +707,14 @@ def plan_running_com(
     acc[~stance] = (0.0, -g)
     end_pos, end_vel = ballistic(np.array([t_f]))
 
-    foot_x = travel / 2.0 + leg * math.sin(theta) + params.step_length_m * np.arange(n_steps)
-    pos, velocity, accel, sides, in_contact, stance_foot = assemble_steps(
-        params, rel, vel, acc, end_pos[0], end_vel[0], foot_x, stance)
     sign = params.direction_sign
-    starts = step_time * np.arange(n_steps)
-
     touchdown_height = leg * math.cos(theta)
     midstance_height = float(mid[1])
     peak = m * k_over_m * (leg - midstance_height)
-    return ComPath(
-        params=params,
+    return path_from_step(
+        params, rel, vel, acc, end_pos[0], end_vel[0], stance, n_steps=n_steps,
+        first_pivot_m=travel / 2.0 + leg * math.sin(theta), start_at_zero=False,
         leg_length_m=leg,
-        time_s=np.arange(pos.shape[0]) * (step_time / n_per_step),
-        position_m=pos,
-        velocity_m_s=velocity,
-        acceleration_m_s2=accel,
-        in_contact=in_contact,
-        stance_foot=stance_foot,
-        contact_intervals_s=np.column_stack([starts, starts + t_c]),
-        contact_side=sides,
-        foot_position_m=np.column_stack([sign * foot_x, np.zeros(n_steps)]),
         touchdown_height_m=touchdown_height,
         takeoff_height_m=float(takeoff[1]),
         midstance_height_m=midstance_height,
