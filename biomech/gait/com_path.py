@@ -99,7 +99,8 @@ def _fmt(value: float) -> str:
 
 
 def _number(
-    name: str, value: object, unit: str, low: float, high: float, *, open_high: bool = False
+    name: str, value: object, unit: str, low: float, high: float, *, open_high: bool = False,
+    open_low: bool = False,
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name}: expected a number, got {value!r}")
@@ -107,6 +108,10 @@ def _number(
     suffix = f" {unit}" if unit else ""
     if not math.isfinite(number):
         raise ValueError(f"{name}: {number}{suffix} is not a finite number")
+    if open_low and number <= low:
+        raise ValueError(
+            f"{name}: {_fmt(number)}{suffix} is not above {_fmt(low)}{suffix} (walking needs double support)"
+        )
     if number < low:
         raise ValueError(f"{name}: {_fmt(number)}{suffix} is below {_fmt(low)}{suffix}")
     if open_high and number >= high:
@@ -155,16 +160,19 @@ class StrideParams:
     mass_kg: float
     gravity_m_s2: float = STANDARD_GRAVITY_M_S2
 
+    #: (field, unit, (low, high), open bound): duty factor below 0.5 (a flight phase)
+    _CHECKS = (
+        ("speed_m_s", "m/s", SPEED_RANGE_M_S, None),
+        ("step_rate_hz", "Hz", STEP_RATE_RANGE_HZ, None),
+        ("duty_factor", "", DUTY_FACTOR_RANGE, "high"),
+        ("mass_kg", "kg", MASS_RANGE_KG, None),
+        ("gravity_m_s2", "m/s^2", GRAVITY_RANGE_M_S2, None),
+    )
+
     def __post_init__(self) -> None:
-        checks = (
-            ("speed_m_s", "m/s", SPEED_RANGE_M_S, False),
-            ("step_rate_hz", "Hz", STEP_RATE_RANGE_HZ, False),
-            ("duty_factor", "", DUTY_FACTOR_RANGE, True),
-            ("mass_kg", "kg", MASS_RANGE_KG, False),
-            ("gravity_m_s2", "m/s^2", GRAVITY_RANGE_M_S2, False),
-        )
-        for name, unit, (low, high), open_high in checks:
-            value = _number(name, getattr(self, name), unit, low, high, open_high=open_high)
+        for name, unit, (low, high), open_bound in self._CHECKS:
+            value = _number(name, getattr(self, name), unit, low, high,
+                            open_high=open_bound == "high", open_low=open_bound == "low")
             object.__setattr__(self, name, value)
         if self.direction not in _DIRECTIONS:
             raise ValueError(f"direction: {self.direction!r} is not 'forward' or 'backward'")

@@ -65,21 +65,14 @@ class WalkingParams(StrideParams):
     double-support time of each step is ``contact_time_s - step_time_s``.
     """
 
-    def __post_init__(self) -> None:
-        for name, unit, (low, high), open_low in (
-                ("speed_m_s", "m/s", WALK_SPEED_RANGE_M_S, False),
-                ("step_rate_hz", "Hz", WALK_STEP_RATE_RANGE_HZ, False),
-                ("duty_factor", "", WALK_DUTY_FACTOR_RANGE, True),
-                ("mass_kg", "kg", MASS_RANGE_KG, False),
-                ("gravity_m_s2", "m/s^2", GRAVITY_RANGE_M_S2, False)):
-            value = float(getattr(self, name))
-            if not math.isfinite(value) or value < low or value > high or (open_low and value == low):
-                side = "must be above" if open_low and value == low else "is outside"
-                msg = f"{name}: {value:g} {unit} {side} [{low:g}, {high:g}] {unit}"
-                raise ValueError(" ".join(msg.split()))
-            object.__setattr__(self, name, value)
-        if self.direction not in ("forward", "backward"):
-            raise ValueError(f"direction: {self.direction!r} is not 'forward' or 'backward'")
+    #: the checks of StrideParams with walking ranges: duty factor above 0.5 (double support)
+    _CHECKS = (
+        ("speed_m_s", "m/s", WALK_SPEED_RANGE_M_S, None),
+        ("step_rate_hz", "Hz", WALK_STEP_RATE_RANGE_HZ, None),
+        ("duty_factor", "", WALK_DUTY_FACTOR_RANGE, "low"),
+        ("mass_kg", "kg", MASS_RANGE_KG, None),
+        ("gravity_m_s2", "m/s^2", GRAVITY_RANGE_M_S2, None),
+    )
 
     @property
     def flight_time_s(self) -> float:
