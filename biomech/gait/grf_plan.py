@@ -87,33 +87,32 @@ def vertical_sine(params: StrideParams, touchdown_height_m: float, t: np.ndarray
     return pos, vel, acc
 
 
-def _horizontal(params: StrideParams, y0: float, cop: Callable[[np.ndarray], np.ndarray],
-                t_eval: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Integrate the linear horizontal stance equation for the particular solution and the two
-    homogeneous ones; return their states at ``t_eval`` (3, 2, n) and the touchdown (x0, u0)."""
-    g, t_c, m = params.gravity_m_s2, params.contact_time_s, params.mass_kg
-    amp = math.pi / 2.0 * params.step_time_s / t_c
+def periodic_horizontal(stiffness: Callable[[float], float], cop: Callable[[float], float],
+                        t_eval: np.ndarray, step_length_m: float, flight_time_s: float,
+                        ) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Horizontal COM motion in contact under a GRF directed at the COM from the CoP:
+    ``x'' = p(t) (x - c(t))`` with ``p = F_y / (m y)`` (1/s²) given by ``stiffness(t)`` and the
+    CoP ``c = cop(t)`` (m, along the travel), ``t`` from the start of contact.
 
+    The equation is linear in ``x``: the particular solution (with the CoP) and the two
+    homogeneous ones are integrated to ``t_eval[-1]`` (end of contact), and the start position
+    and speed (x0, u0) that make the step periodic (same speed at the end; the contact plus a
+    ballistic flight of ``flight_time_s`` covers ``step_length_m``) follow from a 2 x 2 solve.
+    Returns x and u at ``t_eval`` (m, m/s) and (x0, u0)."""
     def rhs(t: float, z: np.ndarray) -> np.ndarray:
-        y, _, _ = vertical_sine(params, y0, np.array([t]))
-        p = g * amp * math.sin(math.pi * t / t_c) / float(y[0])
-        c = float(cop(np.array([t / t_c]))[0])
+        k, c = stiffness(t), cop(t)
         # z = (xp, up, x1, u1, x2, u2): particular (with the CoP), then the homogeneous pair
-        return np.array([z[1], p * (z[0] - c), z[3], p * z[2], z[5], p * z[4]])
+        return np.array([z[1], k * (z[0] - c), z[3], k * z[2], z[5], k * z[4]])
 
-    del m
-    z0 = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 1.0])
-    sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), z0, method="DOP853", t_eval=t_eval,
-                    rtol=_RTOL, atol=1e-13)
+    sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), np.array([0.0, 0.0, 1.0, 0.0, 0.0, 1.0]),
+                    method="DOP853", t_eval=t_eval, rtol=_RTOL, atol=1e-13)
     if not sol.success:  # pragma: no cover - smooth bounded linear problem
-        raise ValueError(f"plan_running_com_grf: stance integration failed: {sol.message}")
-    z = sol.y
-    xp, up, x1, u1, x2, u2 = z[:, -1]
-    # periodicity: u(t_c) = u0 and x(t_c) - x0 + u0 t_f = step length
-    a = np.array([[u1, u2 - 1.0], [x1 - 1.0, x2 + params.flight_time_s]])
-    b = np.array([-up, params.step_length_m - xp])
+        raise ValueError(f"COM plan: contact integration failed: {sol.message}")
+    xp, up, x1, u1, x2, u2 = sol.y
+    a = np.array([[u1[-1], u2[-1] - 1.0], [x1[-1] - 1.0, x2[-1] + flight_time_s]])
+    b = np.array([-up[-1], step_length_m - xp[-1]])
     x0, u0 = np.linalg.solve(a, b)
-    return z.reshape(3, 2, -1), float(x0), float(u0)
+    return xp + x0 * x1 + u0 * x2, up + x0 * u1 + u0 * u2, float(x0), float(u0)
 
 
 def plan_running_com_grf(
@@ -177,9 +176,13 @@ def plan_running_com_grf(
     local_t = np.arange(n_per_step) * (step_time / n_per_step)
     stance = local_t <= t_c + 1e-12
     t_eval = np.unique(np.concatenate([local_t[stance], [t_c]]))
-    z, x0, u0 = _horizontal(params, y0, cop, t_eval)
-    x = z[0, 0] + x0 * z[1, 0] + u0 * z[2, 0]
-    u = z[0, 1] + x0 * z[1, 1] + u0 * z[2, 1]
+
+    def stiffness(t: float) -> float:     # F_y / (m y), 1/s^2
+        y_, _, ay_ = vertical_sine(params, y0, np.array([t]))
+        return float((ay_[0] + g) / y_[0])
+
+    x, u, x0, u0 = periodic_horizontal(stiffness, lambda t: float(cop(np.array([t / t_c]))[0]),
+                                       t_eval, params.step_length_m, t_f)
     y, v, ay = vertical_sine(params, y0, t_eval)
     if np.min(y) <= 0.0:
         raise ValueError("plan_running_com_grf: the COM would reach the ground in stance")

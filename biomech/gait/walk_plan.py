@@ -36,7 +36,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from biomech.gait.com_path import (
     GRAVITY_RANGE_M_S2,
@@ -54,7 +53,6 @@ __all__ = ["WalkingParams", "first_harmonic_dlf", "plan_walking_com_grf", "walki
 WALK_SPEED_RANGE_M_S = (0.1, 3.0)
 WALK_STEP_RATE_RANGE_HZ = (0.8, 3.0)
 WALK_DUTY_FACTOR_RANGE = (0.5, 0.85)
-_RTOL = 1e-11
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ def plan_walking_com_grf(
     Returns a :class:`~biomech.gait.com_path.ComPath` whose samples are all in contact;
     ``foot_position_m`` holds each step's landing pivot.
     """
-    from biomech.gait.grf_plan import TOUCHDOWN_HEIGHT_RANGE_M, cop_position
+    from biomech.gait.grf_plan import TOUCHDOWN_HEIGHT_RANGE_M, cop_position, periodic_horizontal
 
     if not isinstance(params, WalkingParams):
         raise TypeError("plan_walking_com_grf: params must be WalkingParams")
@@ -166,24 +164,14 @@ def plan_walking_com_grf(
     def combined(t: np.ndarray) -> np.ndarray:
         return walking_cop(np.clip(t / t_c, 0.0, 1.0), t, params, cop)[0]
 
-    def rhs(t: float, z: np.ndarray) -> np.ndarray:
+    def stiffness(t: float) -> float:
         y, _, ay = _vertical(params, y0, dlf, np.array([t]))
-        p = (ay[0] + g) / y[0]
-        c = float(combined(np.array([t]))[0])
-        return np.array([z[1], p * (z[0] - c), z[3], p * z[2], z[5], p * z[4]])
+        return float((ay[0] + g) / y[0])
 
     local_t = np.arange(n_per_step) * (step_time / n_per_step)
     t_eval = np.concatenate([local_t, [step_time]])
-    sol = solve_ivp(rhs, (0.0, step_time), np.array([0.0, 0.0, 1.0, 0.0, 0.0, 1.0]),
-                    method="DOP853", t_eval=t_eval, rtol=_RTOL, atol=1e-13)
-    if not sol.success:  # pragma: no cover - smooth bounded linear problem
-        raise ValueError(f"plan_walking_com_grf: integration failed: {sol.message}")
-    xp, up, x1, u1, x2, u2 = sol.y
-    a = np.array([[u1[-1], u2[-1] - 1.0], [x1[-1] - 1.0, x2[-1]]])
-    b = np.array([-up[-1], params.step_length_m - xp[-1]])
-    x0, u0 = np.linalg.solve(a, b)
-    x = xp + x0 * x1 + u0 * x2
-    u = up + x0 * u1 + u0 * u2
+    x, u, x0, u0 = periodic_horizontal(stiffness, lambda t: float(combined(np.array([t]))[0]),
+                                       t_eval, params.step_length_m, 0.0)
     y, v, ay = _vertical(params, y0, dlf, t_eval)
     if np.min(y) <= 0.0:
         raise ValueError("plan_walking_com_grf: the COM would reach the ground")
