@@ -33,8 +33,9 @@ Walking (``inputs.mode == "walking"``) uses :func:`biomech.gait.walk_plan.plan_w
 (no flight; both feet loaded in double support, the whole-body load handed from the trailing to
 the leading foot by the Ren et al. 2008 transition functions); each foot keeps its rolling CoP.
 
-Known gap: the stance knee flexes too fast in the first 20 % of stance (peak ~16 deg above
-Hamner 2010), and the pelvis residual moments are hundreds of N m; see README "Gait synthesis".
+Known gap: the stance knee is too crouched (peak ~16 deg above Hamner 2010: at mid-stance the
+hip sits ~6 cm too low above the ankle for this model's leg), and the pelvis residual moments are
+hundreds of N m; see README "Known gap: stance knee flexion".
 
 Units: SI (s, m, rad, N, N m, kg). Angles in parameters are in degrees where the name says so.
 """

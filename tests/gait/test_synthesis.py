@@ -2,7 +2,7 @@
 spatio-temporal outcomes in published ranges, knee angles against Hamner 2010.
 
 Known gap (asserted as a strict xfail below): peak stance knee flexion is ~16 deg above the
-Hamner 2010 reference (69 vs 53 deg); see README "Gait synthesis" for the mechanism.
+Hamner 2010 reference (69 vs 53 deg); see README "Known gap: stance knee flexion".
 """
 
 from __future__ import annotations
@@ -166,9 +166,9 @@ def test_knee_flexion_at_contact_within_10_deg_of_hamner(run):
 
 
 @hamner
-@pytest.mark.xfail(strict=True, reason="known gap: the rigid, fixed contact from touchdown shortens "
-                   "the leg faster than Hamner's shod foot (which still moves ~7 cm in the first "
-                   "60 ms); the knee excess (~16 deg) builds up in the first 20 % of stance (README)")
+@pytest.mark.xfail(strict=True, reason="known gap (README 'Known gap: stance knee flexion'): at "
+                   "mid-stance the hip sits ~6 cm too low above the ankle for this model's leg; "
+                   "peak ~69 deg vs 53 deg")
 def test_peak_stance_knee_flexion_within_10_deg_of_hamner(run):
     _, peak = _hamner_knee()
     k, i_off = _knee(run[2])
