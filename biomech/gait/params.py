@@ -30,8 +30,9 @@ ASSUMED = {
 #: latero-medial loading of the metatarsal heads. The rigid sole of this planar model is taken as
 #: flat at forefoot flat (all metatarsal heads down, 19.5 %) and leaves flat at heel off (44.8 %).
 #: Modelling choice: the sagittal sole reaches the ground somewhere between 8.2 % (first
-#: metatarsal contact, barefoot) and 19.5 %; a shod 12 deg heel strike lowers the forefoot more
-#: slowly than barefoot jogging, so the later event is used. Moving it to 8.2 % lowers the FR
+#: metatarsal contact) and 19.5 %; De Cock's joggers were barefoot, whose landings are flatter
+#: than the 12 deg (shod-like) default heel strike, which has further to rotate, so the later
+#: event is used (an assumption, not a published timing). Moving it to 8.2 % lowers the FR
 #: peak stance knee flexion by 1.6 deg and raises BR's by 4.6 deg (measured 2026-11-25).
 #: Backward: no published roll-over timing was found; the time-reversal hypothesis (backward
 #: gait close to time-reversed forward gait: Grasso, Bianchi & Lacquaniti 1998; Winter, Pluck &
