@@ -60,9 +60,6 @@ _LOCAL_RANGES: dict[str, tuple[float, float, str]] = {
     # fractions of stance or swing: any value strictly inside the phase is meaningful
     "foot_flat_start": (0.0, 1.0, "1"),
     "foot_flat_end": (0.0, 1.0, "1"),
-    "peak_knee_swing_fraction": (0.0, 1.0, "1"),
-    "peak_hip_swing_fraction": (0.0, 1.0, "1"),
-    "min_hip_swing_fraction": (0.0, 1.0, "1"),
     # pelvis held at a fixed anterior tilt: standing tilt is about 10-15 deg and running adds a few
     # degrees; +/- 30 deg brackets anything a runner does (a value outside is a unit error)
     "pelvis_anterior_tilt_deg": (-30.0, 30.0, "deg"),
@@ -75,7 +72,7 @@ _LOCAL_RANGES: dict[str, tuple[float, float, str]] = {
     "step_rate_rel": (0.5, 1.5, "1"),
 }
 #: Parameters whose published range is listed under another name in defaults.yaml.
-_RANGE_ALIASES = {"min_swing_hip_flexion_deg": "min_hip_flexion_deg"}
+_RANGE_ALIASES: dict[str, str] = {}
 
 
 @cache

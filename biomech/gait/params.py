@@ -128,7 +128,8 @@ def gait_inputs(mode: str = "running", direction: str = "forward", **overrides: 
     values: dict = {}
     for name in ("speed_m_s", "step_rate_hz", "duty_factor", "foot_angle_at_contact_deg",
                  "foot_angle_at_toe_off_deg", "trunk_lean_deg", "knee_flexion_at_contact_deg",
-                 "peak_swing_knee_flexion_deg"):
+                 "peak_swing_knee_flexion_deg", "peak_swing_hip_flexion_deg", "swing_ankle_angle_deg",
+                 "peak_knee_swing_fraction", "peak_hip_swing_fraction"):
         values[name] = default_value(mode, direction, name)
     values.update(ASSUMED)
     values.update((FOOT_ROLL if mode == "running" else FOOT_ROLL_WALKING)[direction])

@@ -12,11 +12,14 @@ The stance kinematics are not prescribed joint-angle curves. For each step:
 3. the pelvis translation is solved (Newton-Krylov) so that the **model's** COM is the planned
    COM, and the stance leg's hip and knee angles follow from the geometry (inverse kinematics:
    the ankle must be where the rolling foot puts it); the ankle angle follows from the sole angle;
-4. in swing the ankle follows a quintic relative to the planned COM between its toe-off and
-   touchdown states, lifted so the knee reaches the published peak swing flexion; hip and knee
-   again by inverse kinematics;
-5. the only free number of the plan, the COM height, is chosen so the knee flexion at contact is
-   the published value; joint angles keep their harmonics up to ``kinematics_cutoff_hz``.
+4. in swing each joint (hip, knee, ankle) follows the smoothest path (least squared angular
+   acceleration; two quintics) from the stance leg's angle and velocity at toe-off, through its
+   key point (peak swing flexion of hip and knee at published swing fractions, the swing ankle
+   angle at mid-swing), to its angle at the next touchdown; touchdown is an impact (the swing
+   arrives with its own joint velocities);
+5. the only free number of the plan, the COM height, is chosen so the knee flexion at contact of
+   the output (after the low-pass) is the published value; joint angles keep their harmonics up
+   to ``kinematics_cutoff_hz``.
 
 Pelvis translation accelerations are then set so that the model's COM acceleration equals the
 plan's exactly, so the GRF is ``m (a_com - g)``: zero in flight, and the pelvis residual forces
@@ -33,9 +36,9 @@ Walking (``inputs.mode == "walking"``) uses :func:`biomech.gait.walk_plan.plan_w
 (no flight; both feet loaded in double support, the whole-body load handed from the trailing to
 the leading foot by the Ren et al. 2008 transition functions); each foot keeps its rolling CoP.
 
-Known gap: the stance knee is too crouched (peak ~16 deg above Hamner 2010: at mid-stance the
-hip sits ~6 cm too low above the ankle for this model's leg), and the pelvis residual moments are
-hundreds of N m; see README "Known gap: stance knee flexion".
+Known gap: the stance knee is still crouched (FR peak ~62.6 deg against 53.2 deg in Hamner 2010,
+inside the 10 deg the tests allow but not by much), and the pelvis residual moments are hundreds
+of N m; see README "Known gap: stance knee flexion".
 
 Units: SI (s, m, rad, N, N m, kg). Angles in parameters are in degrees where the name says so.
 """
@@ -47,7 +50,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq, newton, root
+from scipy.optimize import brentq, root
 
 from biomech.errors import BiomechError
 from biomech.gait.com_path import ComPath, StrideParams
@@ -82,6 +85,11 @@ class RunningInputs:
     pelvis_anterior_tilt_deg: float
     knee_flexion_at_contact_deg: float
     peak_swing_knee_flexion_deg: float
+    peak_swing_hip_flexion_deg: float
+    swing_ankle_angle_deg: float
+    #: swing fractions (0 = toe-off, 1 = next foot strike) of the knee's and hip's peak flexion
+    peak_knee_swing_fraction: float
+    peak_hip_swing_fraction: float
     samples_per_step: int = 200
     kinematics_cutoff_hz: float = 15.0
     n_strides: int = 1
@@ -294,21 +302,72 @@ def fourier_lowpass(series: np.ndarray, period_s: float, t: np.ndarray, cutoff_h
 #: causes anyway; reported as ``max_ik_error_m``.
 _IK_TOLERANCE_M = 5e-4
 
-#: Knee flexion (deg) of the swing leg at its longest reach (see ``swing_target``), and the
-#: softness (m) of that clamp. Modelling choices: the knee nearly straightens in late swing in
-#: measured running (Hamner 2010 subject02: about 10 deg; not an input here).
-SWING_MIN_KNEE_DEG = 5.0
-_CLAMP_SOFTNESS_M = 0.005
-
-
 #: Sole-angle width (rad) over which the ground-contact region of the foot changes, and the
 #: softness (m) of the CoP clamp to it (numerical smoothing choices, not physiology).
 _SOLE_SMOOTH_RAD = math.radians(2.0)
 _COP_SOFTNESS_M = 0.005
 
+#: Swing fraction at which the ankle takes its swing key angle: mid-swing, the midpoint of toe-off
+#: and the next foot strike (the definition used for ``swing_ankle_angle_deg`` in defaults.yaml).
+SWING_ANKLE_FRACTION = 0.5
 
-class _SwingError(ArithmeticError):
-    """The swing knee cannot reach the requested peak flexion for this pelvis path."""
+
+def boundary_state(samples: np.ndarray, dt_s: float, at_end: bool) -> np.ndarray:
+    """Value, first and second time derivative (rows) at the first (``at_end`` False) or last
+    sample of uniformly spaced ``samples`` (n >= 4, columns = channels; step ``dt_s`` in s), from
+    second-order one-sided differences."""
+    f = samples[::-1] if at_end else samples
+    h = -dt_s if at_end else dt_s
+    d1 = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
+    d2 = (2 * f[0] - 5 * f[1] + 4 * f[2] - f[3]) / h**2
+    return np.array([f[0], d1, d2])
+
+
+def swing_path(tau: np.ndarray, duration_s: float, start: np.ndarray, end: np.ndarray,
+               key_fraction: float, key_value: float, extremum: bool,
+               match_end_velocity: bool = True) -> np.ndarray:
+    """One joint's swing angle at swing fractions ``tau`` (in [0, 1]; swing lasts ``duration_s``).
+
+    Two quintic segments start from the toe-off state ``start`` and end at the touchdown state
+    ``end`` (angle and angular velocity per second; the rows after them are ignored; the end
+    velocity only if ``match_end_velocity``) and meet at ``key_fraction`` with the angle
+    ``key_value``; there the velocity is zero if ``extremum`` (a peak). The remaining freedoms
+    (accelerations at toe-off, at the key point and at touchdown, the key point's velocity unless
+    it is a peak, the touchdown velocity unless matched) minimise the integral of the squared
+    angular acceleration over the swing: the smoothest path through the key point that joins the
+    stance angles and velocities."""
+    if not 0.0 < key_fraction < 1.0:
+        raise BiomechError(f"swing key fraction {key_fraction:g} is not inside (0, 1)")
+    d1, d2 = key_fraction * duration_s, (1.0 - key_fraction) * duration_s
+    grid = np.linspace(0.0, 1.0, 201)
+
+    def pieces(x: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s0, k, e = x[0:3], x[3:6], x[6:9]
+        return (quintic_hermite(x1, d1, s0[:, None], k[:, None])[:, 0],
+                quintic_hermite(x2, d2, k[:, None], e[:, None])[:, 0])
+
+    def accel_grid(x: np.ndarray) -> np.ndarray:
+        a, b = pieces(x, grid, grid)
+        return np.concatenate([np.gradient(np.gradient(a, grid * d1), grid * d1) * math.sqrt(d1),
+                               np.gradient(np.gradient(b, grid * d2), grid * d2) * math.sqrt(d2)])
+
+    # unknown layout: [start value, velocity, acc, key value, velocity, acc, end value, ...]
+    base = np.array([start[0], start[1], 0.0, key_value, 0.0, 0.0, end[0], end[1], 0.0])
+    free = ([2, 5, 8] if extremum else [2, 4, 5, 8]) + ([] if match_end_velocity else [7])
+    a0 = accel_grid(base)
+    cols = []
+    for i in free:
+        e_ = base.copy()
+        e_[i] += 1.0
+        cols.append(accel_grid(e_) - a0)
+    x = base.copy()
+    x[free] += np.linalg.lstsq(np.column_stack(cols), -a0, rcond=None)[0]
+    first = tau <= key_fraction
+    out = np.empty(tau.shape, dtype=float)
+    x1 = np.clip(tau[first] / key_fraction, 0.0, 1.0)
+    x2 = np.clip((tau[~first] - key_fraction) / (1.0 - key_fraction), 0.0, 1.0)
+    out[first], out[~first] = pieces(x, x1, x2)
+    return out
 
 
 # ----------------------------------------------------------------------- the synthesis ----
@@ -411,101 +470,35 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         ts = t[stance]
         phi = sole_angle(np.clip(t / t_c, 0.0, 1.0), inputs)
         ankle_target, _ = foot.pose(phi[stance], support_mid(float(plan.foot_position_m[0][0])))
-        # Swing: the ankle follows a quintic relative to the planned COM that matches its
-        # position, velocity and acceleration at toe-off and at the next touchdown (and the sole
-        # angle likewise), plus a lift h (27/4) tau (1 - tau)^2: the foot rises at once after
-        # toe-off (the knee flexes instead of straightening while the hip passes over the foot)
-        # and comes down with zero relative vertical speed. h is set so the swing knee reaches
-        # the published peak flexion. Hip and knee follow from the same leg inverse kinematics as
-        # in stance. The lift's start slope makes the ankle speed jump at toe-off; the 15 Hz
-        # low-pass of the joint angles smooths it.
+        # Swing, in joint space: hip, knee and ankle each follow two quintics from the stance
+        # leg's angle and angular velocity at toe-off (the foot leaves with the planted foot's
+        # motion) to its angle at the next touchdown, through one key point: the peak swing
+        # flexion of the knee and of the hip (zero velocity) at their swing fractions, and the
+        # swing ankle angle at mid-swing; the rest is the smoothest such path (least squared
+        # angular acceleration). Touchdown is an impact: the joints arrive with the swing's own
+        # velocities (the knee still extending) and the planted foot's stance takes over; forcing
+        # the stance velocities on the swing (the knee already flexing at 10-15 rad/s) would make
+        # the swing knee hyperextend before contact. The jump is smoothed by the low-pass of the
+        # joint angles (foot slip reported). The swing leg's mass enters the whole-body COM, so
+        # the pelvis solve sees it.
         sw_t = t[swing]
-        tau = (sw_t - ts[-1]) / (T - ts[-1])
-        lift = 6.75 * tau * (1.0 - tau) ** 2
-        land_x = support_mid(float(plan.foot_position_m[0][0]))
-
-        def foot_state(at_s: float, shift_x: float, sense: int) -> tuple[np.ndarray, np.ndarray]:
-            """Ankle (x, y) and sole angle, and their first two time derivatives, at stance time
-            ``at_s`` from one-sided differences (``sense`` -1 backward, +1 forward; second-order
-            stencils, step 1e-4 s) of the analytic roll-over, which ends at toe-off."""
-            h = 1e-4 * sense
-            times = at_s + h * np.arange(4)
-            ph = sole_angle(np.clip(times / t_c, 0.0, 1.0), inputs)
-            pos, _ = foot.pose(ph, land_x)
-            f = np.column_stack([pos + (shift_x, 0.0), ph])
-            d1 = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
-            d2 = (2 * f[0] - 5 * f[1] + 4 * f[2] - f[3]) / h**2
-            return f[0], np.array([d1, d2])
-
-        # The path is interpolated relative to the planned COM (known, with exact derivatives),
-        # so the leg reaches forward as the body moves: at touchdown the ankle moves backwards
-        # relative to the COM at the running speed (zero ground speed), not earlier.
-        com_p, com_v, com_a = (np.asarray(a_)[:-1] for a_ in
-                               (plan.position_m, plan.velocity_m_s, plan.acceleration_m_s2))
-        i_to = int(np.flatnonzero(stance)[-1])
-        com_td = com_p[0] + np.array([stride.direction_sign * stride.stride_length_m, 0.0])
-
-        def relative(p_: np.ndarray, d_: np.ndarray, c: tuple) -> tuple:
-            zero = np.zeros(1)
-            return (p_ - np.concatenate([c[0], zero]), d_[0] - np.concatenate([c[1], zero]),
-                    d_[1] - np.concatenate([c[2], zero]))
-
-        p_to, d_to = foot_state(float(ts[-1]), 0.0, -1)
-        p_td, d_td = foot_state(0.0, stride.direction_sign * stride.stride_length_m, 1)
-        start = relative(p_to, d_to, (com_p[i_to], com_v[i_to], com_a[i_to]))
-        end = relative(p_td, d_td, (com_td, com_v[0], com_a[0]))
-        base = quintic_hermite(tau, T - ts[-1], start, end)
-        ankle_base, phi_sw = base[:, :2] + com_p[swing], base[:, 2]
-        knee_peak = math.radians(inputs.peak_swing_knee_flexion_deg)
-        last_height: list[float] = []
-        reach_max = leg.reach(math.radians(SWING_MIN_KNEE_DEG))
-
-        def swing_target(hip: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
-            """Ankle target in swing and how far it was pulled in to stay within reach (m).
-
-            Late in swing the path reaches forward beyond the planted touchdown position before
-            it retracts with the ground; where the straight leg cannot reach that far the target
-            is pulled towards the hip with a smooth (softplus, 5 mm) clamp at the reach of the
-            leg with the knee flexed SWING_MIN_KNEE_DEG, so the knee extends fully for a moment
-            instead of the inverse kinematics failing."""
-            target = ankle_base + np.column_stack([np.zeros_like(lift), height * lift])
-            rel = target - hip
-            dist = np.hypot(rel[:, 0], rel[:, 1])
-            z = (dist - reach_max) / _CLAMP_SOFTNESS_M
-            excess = _CLAMP_SOFTNESS_M * np.logaddexp(0.0, z)
-            scale = (dist - excess) / dist
-            return hip + rel * scale[:, None], excess
-
-        def swing_leg(hip: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, float]:
-            return leg.solve(hip, swing_target(hip, height)[0])
+        t_to = float(ts[-1])
+        tau = (sw_t - t_to) / (T - t_to)
+        dt = float(t[1] - t[0])
+        keys = ((inputs.peak_hip_swing_fraction, math.radians(inputs.peak_swing_hip_flexion_deg), True),
+                (inputs.peak_knee_swing_fraction, math.radians(inputs.peak_swing_knee_flexion_deg), True),
+                (SWING_ANKLE_FRACTION, math.radians(inputs.swing_ankle_angle_deg), False))
 
         def legs(pelvis: np.ndarray) -> tuple[np.ndarray, float]:
             th, kn, err = leg.solve(pelvis[stance], ankle_target)
             right = np.zeros((n, 3))
             right[stance] = np.column_stack([th - tilt, kn, phi[stance] - (th - kn)])
-            hip = pelvis[swing]
-
-            def knee_gap(height: float) -> float:
-                return float(np.max(swing_leg(hip, height)[1])) - knee_peak
-
-            height = None
-            if last_height:           # secant from the previous solve (usually 3-4 calls)
-                try:
-                    h_ = newton(knee_gap, last_height[0], x1=last_height[0] + 1e-3, tol=1e-13,
-                                maxiter=20)
-                    if 0.0 <= h_ <= 0.8 and abs(knee_gap(h_)) < 1e-10:
-                        height = float(h_)
-                except (RuntimeError, ArithmeticError):
-                    height = None
-            if height is None:
-                lo, hi = 0.0, 0.8
-                if knee_gap(lo) > 0.0 or knee_gap(hi) < 0.0:
-                    raise _SwingError
-                height = brentq(knee_gap, lo, hi, xtol=1e-13)
-            last_height[:] = [height]
-            th_s, kn_s, err_s = swing_leg(hip, height)
-            right[swing] = np.column_stack([th_s - tilt, kn_s, phi_sw - (th_s - kn_s)])
-            return right, max(err, err_s)
+            st_q = right[stance]
+            start, end = boundary_state(st_q[-4:], dt, True), boundary_state(st_q[:4], dt, False)
+            for j, (frac, value, peak) in enumerate(keys):
+                right[swing, j] = swing_path(tau, T - t_to, start[:, j], end[:, j], frac, value, peak,
+                                             match_end_velocity=False)
+            return right, err
 
         def pose(right: np.ndarray) -> np.ndarray:
             q = np.zeros((n, len(names)))
@@ -531,10 +524,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             log.debug("L0 %.4f m: solver failed (%s)", leg_length_m, exc)
             return {"ok": False, "plan": plan}
         pelvis = sol.x.reshape(n, 2)
-        try:
-            right, ik_err = legs(pelvis)
-        except _SwingError:
-            return {"ok": False, "plan": plan}
+        right, ik_err = legs(pelvis)
         err = float(np.max(np.abs(residual(sol.x))))
         ok = bool(np.isfinite(err) and err < 1e-8 and ik_err < _IK_TOLERANCE_M)
         log.debug("L0 %.4f m: %s after %d iterations, COM error %.1e m, IK error %.1e m, "
@@ -554,7 +544,13 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         near = min((x for x in solved if solved[x]["ok"]), key=lambda x: abs(x - length), default=None)
         sol = solve(length, None if near is None else solved[near]["pelvis"])
         solved[length] = sol
-        return float(sol["right"][0, 1]) - target if sol["ok"] else math.nan
+        if not sol["ok"]:
+            return math.nan
+        # the knee at contact after the low-pass the motion gets below (the touchdown impact's
+        # velocity jump shifts it by a few degrees)
+        knee0 = fourier_lowpass(sol["right"][:, 1], T, np.zeros(1), inputs.kinematics_cutoff_hz)[0]
+        sol["knee_contact"] = float(knee0[0])
+        return sol["knee_contact"] - target
 
     # continuation in the rest length: from a short (crouched, robust) spring upwards in small
     # steps, each solve warm-started from the previous one, until the knee at contact passes the
@@ -589,8 +585,22 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                                 prev, float(x), xtol=1e-7)
             break
         prev, prev_err = float(x), err
+    report_notes: list[str] = []
     if leg_length is None:
         span = f"{min(reached):.1f}-{max(reached):.1f} deg" if reached else "none"
+        ok_runs = [(abs(v["knee_contact"] - target), x) for x, v in solved.items() if v["ok"]]
+        _, nearest = min(ok_runs, default=(math.inf, None))
+        # A published knee angle this planar model cannot reach for the stride (no pelvic list
+        # or rotation to lengthen the leg; the crouch of README "Known gap"): take the nearest
+        # reachable and say so (report note, warning) rather than stop a sweep.
+        if nearest is not None:
+            leg_length = nearest
+            note = (f"knee_flexion_at_contact_deg: {inputs.knee_flexion_at_contact_deg:g} deg is not "
+                    f"reachable (reachable {span}); used the nearest, "
+                    f"{math.degrees(solved[nearest]['knee_contact']):.1f} deg")
+            log.warning(note)
+            report_notes.append(note)
+    if leg_length is None:
         raise BiomechError(
             f"knee_flexion_at_contact_deg: {inputs.knee_flexion_at_contact_deg} deg is not "
             f"reachable for this model and stride (knee flexion at contact reachable: {span})")
@@ -599,7 +609,6 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         raise BiomechError("stance inverse kinematics did not converge for the planned COM path")
     plan, right, t = sol["plan"], sol["right"], sol["t"]
     iterations, com_error, ik_err = sol["iterations"], sol["com_error"], sol["ik_err"]
-    report_notes: list[str] = []
     n = t.size
     com = np.asarray(plan.position_m)[:-1]
     com_v = np.asarray(plan.velocity_m_s)[:-1]

@@ -242,8 +242,8 @@ def running():
     from biomech.osim.inverse import ExternalLoad, inverse_dynamics
     from biomech.osim.muscle_export import export_muscle_capacity
 
-    # Synthesis is experimental and changes. Knee flexion at contact 35 deg: 25 deg is out of
-    # reach of the current synthesis (reachable 29-72 deg), which takes ~3 min to find that out.
+    # Synthesis is experimental and changes: the first knee flexion at contact that synthesises
+    # is used (these tests check static optimization on a consistent motion, not the gait).
     for knee_deg in (35.0, 45.0, 25.0):
         try:
             motion, _ = synthesise_running(
