@@ -36,7 +36,7 @@ Walking (``inputs.mode == "walking"``) uses :func:`biomech.gait.walk_plan.plan_w
 (no flight; both feet loaded in double support, the whole-body load handed from the trailing to
 the leading foot by the Ren et al. 2008 transition functions); each foot keeps its rolling CoP.
 
-Known gap: the stance knee is still crouched (FR peak ~62.6 deg against 53.2 deg in Hamner 2010,
+Known gap: the stance knee is still crouched (FR peak ~62.4 deg against 53.2 deg in Hamner 2010,
 inside the 10 deg the tests allow but not by much), and the pelvis residual moments are hundreds
 of N m; see README "Known gap: stance knee flexion".
 
@@ -339,35 +339,44 @@ def swing_path(tau: np.ndarray, duration_s: float, start: np.ndarray, end: np.nd
     if not 0.0 < key_fraction < 1.0:
         raise BiomechError(f"swing key fraction {key_fraction:g} is not inside (0, 1)")
     d1, d2 = key_fraction * duration_s, (1.0 - key_fraction) * duration_s
-    grid = np.linspace(0.0, 1.0, 201)
-
-    def pieces(x: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s0, k, e = x[0:3], x[3:6], x[6:9]
-        return (quintic_hermite(x1, d1, s0[:, None], k[:, None])[:, 0],
-                quintic_hermite(x2, d2, k[:, None], e[:, None])[:, 0])
-
-    def accel_grid(x: np.ndarray) -> np.ndarray:
-        a, b = pieces(x, grid, grid)
-        return np.concatenate([np.gradient(np.gradient(a, grid * d1), grid * d1) * math.sqrt(d1),
-                               np.gradient(np.gradient(b, grid * d2), grid * d2) * math.sqrt(d2)])
-
-    # unknown layout: [start value, velocity, acc, key value, velocity, acc, end value, ...]
-    base = np.array([start[0], start[1], 0.0, key_value, 0.0, 0.0, end[0], end[1], 0.0])
+    # unknowns x: [start angle, velocity, acceleration, key ..., end ...]; the integral of the
+    # squared acceleration is |M x|^2 exactly (Gauss-Legendre, 8 nodes per segment: the squared
+    # acceleration of a quintic has degree 6)
+    nodes, weights = np.polynomial.legendre.leggauss(8)
+    u, w = 0.5 * (nodes + 1.0), 0.5 * weights
+    rows = []
+    for seg, h in enumerate((d1, d2)):
+        basis = _quintic_hermite_accel(u, h) * np.sqrt(h * w)[:, None]
+        block = np.zeros((u.size, 9))
+        block[:, 3 * seg: 3 * seg + 6] = basis
+        rows.append(block)
+    m = np.vstack(rows)
+    x = np.array([start[0], start[1], 0.0, key_value, 0.0, 0.0, end[0], end[1], 0.0])
     free = ([2, 5, 8] if extremum else [2, 4, 5, 8]) + ([] if match_end_velocity else [7])
-    a0 = accel_grid(base)
-    cols = []
-    for i in free:
-        e_ = base.copy()
-        e_[i] += 1.0
-        cols.append(accel_grid(e_) - a0)
-    x = base.copy()
-    x[free] += np.linalg.lstsq(np.column_stack(cols), -a0, rcond=None)[0]
+    fixed = [i for i in range(9) if i not in free]
+    x[free] = np.linalg.lstsq(m[:, free], -m[:, fixed] @ x[fixed], rcond=None)[0]
     first = tau <= key_fraction
     out = np.empty(tau.shape, dtype=float)
     x1 = np.clip(tau[first] / key_fraction, 0.0, 1.0)
     x2 = np.clip((tau[~first] - key_fraction) / (1.0 - key_fraction), 0.0, 1.0)
-    out[first], out[~first] = pieces(x, x1, x2)
+    out[first] = quintic_hermite(x1, d1, x[0:3, None], x[3:6, None])[:, 0]
+    out[~first] = quintic_hermite(x2, d2, x[3:6, None], x[6:9, None])[:, 0]
     return out
+
+
+def _quintic_hermite_accel(u: np.ndarray, duration_s: float) -> np.ndarray:
+    """Second time derivative of :func:`quintic_hermite` at ``u`` per unit of each of its six
+    inputs (start value, velocity, acceleration, end value, velocity, acceleration): (n, 6)."""
+    h = duration_s
+    t = np.asarray(u, dtype=float)
+    return np.column_stack([
+        (-60 * t + 180 * t**2 - 120 * t**3) / h**2,
+        (-36 * t + 96 * t**2 - 60 * t**3) / h,
+        1 - 9 * t + 18 * t**2 - 10 * t**3,
+        (60 * t - 180 * t**2 + 120 * t**3) / h**2,
+        (-24 * t + 84 * t**2 - 60 * t**3) / h,
+        3 * t - 12 * t**2 + 10 * t**3,
+    ])
 
 
 # ----------------------------------------------------------------------- the synthesis ----

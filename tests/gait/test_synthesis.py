@@ -1,7 +1,7 @@
 """Synthesised running: the physics closes (GRF = m(a_com - g), ID pelvis residual forces vanish),
 spatio-temporal outcomes in published ranges, knee angles against Hamner 2010.
 
-Peak stance knee flexion is still ~9 deg above the Hamner 2010 reference (about 62.6 vs 53.2
+Peak stance knee flexion is still ~9 deg above the Hamner 2010 reference (about 62.4 vs 53.2
 deg, inside the issue's 10 deg); see README "Known gap: stance knee flexion".
 """
 
