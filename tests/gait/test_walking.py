@@ -187,3 +187,16 @@ def test_cli_gait_walking_backward_writes_files(tmp_path):
     for suffix in ("_coordinates.mot", "_grf.mot", "_external_loads.xml", "_filmstrip.png"):
         assert stem + suffix in names
     assert "pelvis residual moment" in proc.stdout
+
+
+def test_an_unreachable_knee_at_contact_takes_the_nearest_reachable_and_says_so(walk):
+    # FW walking asks for 5 deg (Perry); this planar leg cannot be that straight at contact for
+    # the default stride. The output's knee at contact is the nearest reachable value (straighter
+    # legs over-stretch in stance), and the report's notes say which.
+    _, _, motion, report = walk
+    knee0 = float(np.degrees(motion.q[0, motion.coordinate_names.index("knee_angle_r")]))
+    assert knee0 > motion.params["knee_flexion_at_contact_deg"] + 1.0
+    assert len(report.notes) == 1
+    note = report.notes[0]
+    assert note.startswith("knee_flexion_at_contact_deg: 5 deg is not reachable")
+    assert f"used the nearest, {knee0:.1f} deg" in note
