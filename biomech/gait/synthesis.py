@@ -313,14 +313,12 @@ SWING_ANKLE_FRACTION = 0.5
 
 
 def boundary_state(samples: np.ndarray, dt_s: float, at_end: bool) -> np.ndarray:
-    """Value, first and second time derivative (rows) at the first (``at_end`` False) or last
-    sample of uniformly spaced ``samples`` (n >= 4, columns = channels; step ``dt_s`` in s), from
-    second-order one-sided differences."""
+    """Value and first time derivative (rows) at the first (``at_end`` False) or last sample of
+    uniformly spaced ``samples`` (n >= 3, columns = channels; step ``dt_s`` in s), from the
+    second-order one-sided difference."""
     f = samples[::-1] if at_end else samples
     h = -dt_s if at_end else dt_s
-    d1 = (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)
-    d2 = (2 * f[0] - 5 * f[1] + 4 * f[2] - f[3]) / h**2
-    return np.array([f[0], d1, d2])
+    return np.array([f[0], (-3 * f[0] + 4 * f[1] - f[2]) / (2 * h)])
 
 
 def swing_path(tau: np.ndarray, duration_s: float, start: np.ndarray, end: np.ndarray,
@@ -329,8 +327,8 @@ def swing_path(tau: np.ndarray, duration_s: float, start: np.ndarray, end: np.nd
     """One joint's swing angle at swing fractions ``tau`` (in [0, 1]; swing lasts ``duration_s``).
 
     Two quintic segments start from the toe-off state ``start`` and end at the touchdown state
-    ``end`` (angle and angular velocity per second; the rows after them are ignored; the end
-    velocity only if ``match_end_velocity``) and meet at ``key_fraction`` with the angle
+    ``end`` (angle and angular velocity per second; the end velocity only if
+    ``match_end_velocity``) and meet at ``key_fraction`` with the angle
     ``key_value``; there the velocity is zero if ``extremum`` (a peak). The remaining freedoms
     (accelerations at toe-off, at the key point and at touchdown, the key point's velocity unless
     it is a peak, the touchdown velocity unless matched) minimise the integral of the squared
@@ -503,7 +501,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             right = np.zeros((n, 3))
             right[stance] = np.column_stack([th - tilt, kn, phi[stance] - (th - kn)])
             st_q = right[stance]
-            start, end = boundary_state(st_q[-4:], dt, True), boundary_state(st_q[:4], dt, False)
+            start, end = boundary_state(st_q[-3:], dt, True), boundary_state(st_q[:3], dt, False)
             for j, (frac, value, peak) in enumerate(keys):
                 right[swing, j] = swing_path(tau, T - t_to, start[:, j], end[:, j], frac, value, peak,
                                              match_end_velocity=False)
