@@ -20,7 +20,7 @@ __all__ = ["OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_peri
 
 #: Outcome columns, in table order.
 OUTCOMES = (
-    "step_rate_hz", "contact_time_s", "duty_factor", "aerial_time_s",
+    "step_rate_hz", "contact_time_s", "duty_factor", "aerial_time_s", "knee_flexion_at_strike_deg",
     "peak_vertical_grf_bw", "peak_knee_extension_moment_nm_kg",
     "peak_pf_force_lever_bw", "peak_pf_force_muscle_bw",
     "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
@@ -157,7 +157,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     -------
     dict
         ``step_rate_hz`` (Hz), ``contact_time_s``, ``aerial_time_s`` (s, per step),
-        ``duty_factor``; peaks (mean of both sides): ``peak_vertical_grf_bw``,
+        ``duty_factor``; ``knee_flexion_at_strike_deg`` (deg, mean over the foot strikes of both
+        sides: what the motion has, which can differ from a synthesis input the model could not
+        reach); peaks (mean of both sides): ``peak_vertical_grf_bw``,
         ``peak_knee_extension_moment_nm_kg`` (N m/kg), ``peak_pf_force_{lever,muscle}_bw``,
         ``peak_pf_stress_{lever,muscle}_mpa`` (MPa), ``peak_knee_contact_force_bw`` (knee joint
         compressive force); ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
@@ -183,6 +185,12 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
 
     for s in side_names:
         knee = f"knee_angle_{s}"
+        strikes = [on for on, _ in timing.stances[s]]
+        at_strike = math.nan
+        if strikes and "knee_flexion_rad" in ds:
+            flexion = np.interp(strikes, ds.time.values, ds.knee_flexion_rad.sel(side=s).values)
+            at_strike = float(np.degrees(np.mean(flexion)))
+        add("knee_flexion_at_strike_deg", at_strike)
         add("peak_vertical_grf_bw", ds.grf_n.sel(side=s, axis="y").max() / bw)
         add("peak_knee_extension_moment_nm_kg", (-ds.joint_moment_nm.sel(coordinate=knee)).max() / mass)
         for method in ("lever", "muscle"):

@@ -15,6 +15,7 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("speed_m_s", "speed", "m/s", ".2f"),
     ("step_rate_hz", "step", "Hz", ".2f"),
     ("contact_time_s", "contact", "s", ".3f"),
+    ("knee_flexion_at_strike_deg", "knee@FS", "deg", ".1f"),
     ("peak_vertical_grf_bw", "vGRF", "BW", ".2f"),
     ("peak_knee_extension_moment_nm_kg", "knee mom", "N m/kg", ".2f"),
     ("peak_pf_force_lever_bw", "PF F lever", "BW", ".2f"),

@@ -76,6 +76,7 @@ OUTCOMES: dict[str, Quantity] = {
     "contact_time_s": Quantity("Contact time", "s", short="Contact"),
     "aerial_time_s": Quantity("Aerial time", "s", short="Aerial"),
     "duty_factor": Quantity("Duty factor"),
+    "knee_flexion_at_strike_deg": Quantity("Knee flexion at foot strike", "deg", short="Knee at strike"),
     "peak_vertical_grf_bw": Quantity("Peak vertical GRF", "BW", short="vGRF"),
     "peak_knee_extension_moment_nm_kg": Quantity("Peak knee extension moment", "N m/kg",
                                                  short="Knee ext. moment"),

@@ -75,6 +75,8 @@ def stride():
     for key, value in pf.items():
         ds[key] = (("time", "side"), value)
     ds["joint_compressive_force_n"] = (("time", "joint"), jcf)
+    knees = [COORDS.index("knee_angle_r"), COORDS.index("knee_angle_l")]
+    ds["knee_flexion_rad"] = (("time", "side"), q[:, knees])
     ds["tendon_energy_j"] = (("time", "muscle"), energy)
     ds["tendon_energy_returned_j"] = (("muscle",), np.array([9.3, 27.9, 9.3, 27.9]))
     ds.attrs.update({"body_weight_n": BW, "mass_kg": MASS, "max_pelvis_residual_force_bw": 1e-9,
@@ -140,6 +142,8 @@ def test_outcomes(stride):
     for name, value in expected.items():  # the half-sine peaks fall between samples: 0.1 %
         assert out[name] == pytest.approx(value, rel=1e-3), name
     assert out["tendon_energy_returned_j"] == pytest.approx(9.3 + 27.9)  # one leg, one stride
+    # both feet strike at stride phase 0, where the knee is flexed 0.8 rad
+    assert out["knee_flexion_at_strike_deg"] == pytest.approx(np.degrees(0.8), abs=1e-9)
     assert math.isnan(out["tendon_share_of_positive_work"])  # no muscle powers in the Dataset
     assert math.isnan(out["metabolic_cost_j_kg_m"])  # no metabolic power in the Dataset
     assert out["max_pelvis_residual_moment_nm"] == 12.5 and out["so_failed_frames"] == 3
