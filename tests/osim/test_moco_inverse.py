@@ -242,11 +242,13 @@ def test_rigid_static_problem_reproduces_static_optimization(stance):
     # MocoInverse solves static optimization at each collocation point (squared activations and
     # squared reserve controls, reserves of 10 N m, passive forces included): the forces must
     # match this package's static optimization. The criterion for two static
-    # optimizations is muscle forces within 2 % of peak force (RMS); Ipopt's tolerance of 1e-3
-    # leaves small differences where the optimum is flat (measured: per-muscle RMS at most 0.9 %
-    # of the 10 kN peak force, soleus and gastrocnemius; knee muscle moment within 0.17 N m,
-    # bound 1 N m).
-    res = _solve(stance, tendon_compliance=False, activation_dynamics=False, fiber_damping=None)
+    # optimizations is muscle forces within 2 % of peak force (RMS). Ipopt's default tolerance of
+    # 1e-3 leaves differences where the optimum is flat that depend on the motion (per-muscle RMS
+    # up to 2.3 % of the 9.1 kN peak, soleus, on the joint-space-swing stride; 0.9 % before), so
+    # this comparison solves to 1e-4 (measured 2026-11-25: 0.69 %; 1e-5 gives 0.03 %): the gap
+    # is the solver's tolerance, not the formulation. Knee muscle moment bound 1 N m.
+    res = _solve(stance, tendon_compliance=False, activation_dynamics=False, fiber_damping=None,
+                 convergence_tolerance=1e-4)
     print(f"\nrigid static MocoInverse: {res.status}, {res.iterations} iterations, "
           f"{res.solve_time_s:.1f} s")
     assert res.success and res.compliant_muscles == ()
