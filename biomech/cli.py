@@ -66,6 +66,25 @@ def _cmd_model_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_settings(items: list[str] | None) -> dict[str, float | str]:
+    """``NAME=VALUE`` pairs of ``--set`` as gait overrides (numbers, or a word for
+    ``foot_strike``); a malformed pair is a one-line error naming it."""
+    out: dict[str, float | str] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name or not text:
+            raise BiomechError(f"--set {item!r}: expected NAME=VALUE, e.g. peak_swing_hip_flexion_deg=40")
+        if name == "foot_strike":
+            out[name] = text
+            continue
+        try:
+            out[name] = float(text)
+        except ValueError:
+            raise BiomechError(f"--set {name}: {text!r} is not a number") from None
+    return out
+
+
 def _cmd_gait(args: argparse.Namespace) -> int:
     from biomech.gait.params import gait_inputs
     from biomech.gait.synthesis import synthesise_running
@@ -81,6 +100,7 @@ def _cmd_gait(args: argparse.Namespace) -> int:
                                    ("knee_flexion_at_contact_deg", args.knee_at_contact),
                                    ("trunk_lean_deg", args.trunk_lean),
                                    ("n_strides", args.strides)) if v is not None}
+    overrides.update(_parse_settings(args.set))
     inputs = gait_inputs(args.mode, args.direction, **overrides)
     sk = skeleton(args.spec, mass_kg=args.mass, height_m=args.height)
     kin = PlanarKinematics.from_skeleton(sk)
@@ -274,6 +294,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="knee flexion at foot strike (deg); sets the COM height")
     g.add_argument("--trunk-lean", type=float, default=None, metavar="DEG")
     g.add_argument("--strides", type=int, default=None, help="number of strides (default 1)")
+    g.add_argument("--set", action="append", default=None, metavar="NAME=VALUE",
+                   help="any other gait parameter (repeatable), e.g. --set peak_swing_hip_flexion_deg=40 "
+                        "--set peak_knee_swing_fraction=0.5 (names and sources: biomech/gait/defaults.yaml)")
     g.add_argument("--mass", type=float, default=None, metavar="KG")
     g.add_argument("--height", type=float, default=None, metavar="M")
     g.add_argument("--spec", default=None, help="model spec (default running2d)")

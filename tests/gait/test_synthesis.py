@@ -204,7 +204,7 @@ def test_cli_gait_writes_motion_files_and_filmstrip(tmp_path):
     import sys
 
     proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--direction", "forward",
-                           "-o", str(tmp_path)],
+                           "--set", "peak_swing_hip_flexion_deg=42", "-o", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     names = {p.name for p in tmp_path.iterdir()}
@@ -214,6 +214,10 @@ def test_cli_gait_writes_motion_files_and_filmstrip(tmp_path):
     png = tmp_path / f"{stem}_filmstrip.png"
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
     assert "pelvis residual moment" in proc.stdout
+    import json
+
+    params = json.loads((tmp_path / f"{stem}_params.json").read_text())["params"]
+    assert params["peak_swing_hip_flexion_deg"] == 42.0
 
 
 def test_cli_gait_bad_parameter_is_one_line(tmp_path):
@@ -224,6 +228,23 @@ def test_cli_gait_bad_parameter_is_one_line(tmp_path):
                            "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "duty_factor" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("item", "expected"), [
+    ("peak_swing_hip_flexion_deg", "expected NAME=VALUE"),
+    ("peak_swing_hip_flexion_deg=high", "is not a number"),
+    ("hip_peak=40", "hip_peak: unknown gait parameter"),
+    ("peak_knee_swing_fraction=1.2", "peak_knee_swing_fraction: 1.2 1 is above 0.95"),
+])
+def test_cli_gait_bad_set_is_one_line(tmp_path, item, expected):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--set", item,
+                           "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert expected in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
