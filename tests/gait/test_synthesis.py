@@ -220,29 +220,19 @@ def test_cli_gait_writes_motion_files_and_filmstrip(tmp_path):
     assert params["peak_swing_hip_flexion_deg"] == 42.0
 
 
-def test_cli_gait_bad_parameter_is_one_line(tmp_path):
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--duty-factor", "0.7",
-                           "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "duty_factor" in proc.stderr and "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
-
-
-@pytest.mark.parametrize(("item", "expected"), [
-    ("peak_swing_hip_flexion_deg", "expected NAME=VALUE"),
-    ("peak_swing_hip_flexion_deg=high", "is not a number"),
-    ("hip_peak=40", "hip_peak: unknown gait parameter"),
-    ("peak_knee_swing_fraction=1.2", "peak_knee_swing_fraction: 1.2 1 is above 0.95"),
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--duty-factor", "0.7"], "duty_factor"),
+    (["--set", "peak_swing_hip_flexion_deg"], "expected NAME=VALUE"),
+    (["--set", "peak_swing_hip_flexion_deg=high"], "is not a number"),
+    (["--set", "hip_peak=40"], "hip_peak: unknown gait parameter"),
+    (["--set", "peak_knee_swing_fraction=1.2"], "peak_knee_swing_fraction: 1.2 1 is above 0.95"),
 ])
-def test_cli_gait_bad_set_is_one_line(tmp_path, item, expected):
+def test_cli_gait_bad_input_is_one_line(tmp_path, args, expected):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", "--set", item,
-                           "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "biomech.cli", "gait", *args, "-o", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert expected in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
