@@ -71,8 +71,6 @@ _LOCAL_RANGES: dict[str, tuple[float, float, str]] = {
     # (Heiderscheit et al. 2011 MSSE 43:296 used +/- 5 and 10 %); 0.5-1.5 is a typo guard
     "step_rate_rel": (0.5, 1.5, "1"),
 }
-#: Parameters whose published range is listed under another name in defaults.yaml.
-_RANGE_ALIASES: dict[str, str] = {}
 
 
 @cache
@@ -88,7 +86,7 @@ def value_range(name: str) -> tuple[float | None, float | None, str]:
     """``(min, max, unit)`` accepted for gait parameter ``name`` (None: unbounded)."""
     if name in _LOCAL_RANGES:
         return _LOCAL_RANGES[name]
-    rng = _physiological_ranges().get(_RANGE_ALIASES.get(name, name))
+    rng = _physiological_ranges().get(name)
     if rng is None:
         return None, None, ""
     return float(rng["min"]), float(rng["max"]), str(rng.get("unit", ""))
