@@ -70,7 +70,7 @@ from biomech.models.kinematics import PlanarKinematics
 from biomech.models.muscles import muscle_definitions
 from biomech.models.skeleton import Skeleton
 from biomech.models.spec import ModelSpec
-from biomech.muscles.static_optimization import solve_static_optimization
+from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM, solve_static_optimization
 
 __all__ = ["analyse_motion", "summary_table", "save_result", "slice_motion", "select_stride",
            "mass_from_grf_kg", "QUADRICEPS", "PF_RANGE_DEG"]
@@ -224,7 +224,8 @@ def _opensim_setup(model, motion: Motion, groups: GroupMap | str | Path | None,
 def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
                    skeleton: Skeleton | None = None, groups: GroupMap | str | Path | None = None,
                    kinematics: PlanarKinematics | None = None, exponent: float = 2.0,
-                   reserve_optimal_force_nm: float = 10.0, hysteresis: float = DEFAULT_HYSTERESIS,
+                   reserve_optimal_force_nm: float = DEFAULT_RESERVE_OPTIMAL_FORCE_NM,
+                   hysteresis: float = DEFAULT_HYSTERESIS,
                    sides: tuple[str, ...] = ("r", "l")) -> xr.Dataset:
     """Analyse ``motion`` on ``model``.
 

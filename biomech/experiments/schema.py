@@ -34,6 +34,7 @@ from pydantic import (
 
 from biomech.errors import SpecError, field_path
 from biomech.io.config import read_yaml
+from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 
 __all__ = ["Experiment", "PARAMETERS", "ParamInfo", "load_experiment", "parse_experiment",
            "value_range"]
@@ -205,7 +206,7 @@ class Analyses(_Strict):
     # outside 1-10 the problem is degenerate or numerically meaningless
     static_optimization_exponent: Annotated[float, AfterValidator(_range_check(1.0, 10.0, ""))] = 2.0
     # optimal force of the reserve actuators (N m): small so they only fill gaps; 0 is infeasible
-    reserve_optimal_force_nm: Annotated[float, Field(gt=0.0, le=1000.0)] = 10.0
+    reserve_optimal_force_nm: Annotated[float, Field(gt=0.0, le=1000.0)] = DEFAULT_RESERVE_OPTIMAL_FORCE_NM
     # fraction of tendon unloading work lost: 0.07 Ker 1981 (default of biomech.energetics.tendon);
     # published 0.06-0.18 (Bennett et al. 1986; Maganaris & Paul 2002); above 0.5 is not tendon
     tendon_hysteresis: Annotated[float, AfterValidator(_range_check(0.0, 0.5, ""))] = 0.07

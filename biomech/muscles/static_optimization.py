@@ -47,9 +47,22 @@ from typing import Any
 import numpy as np
 from scipy.optimize import lsq_linear
 
-__all__ = ["MuscleCapacity", "MuscleSolution", "STATUS", "solve_static_optimization"]
+__all__ = ["DEFAULT_RESERVE_OPTIMAL_FORCE_NM", "MuscleCapacity", "MuscleSolution", "STATUS",
+           "solve_static_optimization"]
 
 log = logging.getLogger(__name__)
+
+#: N m (N for translations): default optimal force of the reserve actuators of this package's
+#: muscle solvers (static optimization, MocoInverse, the OpenSim StaticOptimization export).
+#: Low, so that a reserve is expensive and only carries what the muscles cannot: OpenSim's CMC
+#: best practices ("Optimal forces for reserves should be low to prevent the optimizer from
+#: 'wanting' to use reserve actuators"; OpenSim documentation, "Reserves and Residuals") and
+#: Moco's MocoInverse examples (``ModOpAddReserves(1.0)``). With 10 N m a reserve of 10 N m cost
+#: as much as one fully active muscle and took over part of the joint moment wherever muscles
+#: were merely expensive: on the Hamner 2010 running trial (tests/test_pipeline_hamner.py) the
+#: right hip, knee and ankle reserves peak at 7.5, 8.1 and 9.0 % of the joint moment with 10 N m
+#: and 4.9, 3.3 and 5.3 % with 1 N m (measured 2026-11-26).
+DEFAULT_RESERVE_OPTIMAL_FORCE_NM = 1.0
 
 #: Per-frame solver status codes of :attr:`MuscleSolution.status`.
 STATUS = {0: "optimal", 1: "not_converged", 2: "infeasible"}
@@ -475,7 +488,7 @@ def _solve_hard(p: float, a_mat: np.ndarray, b: np.ndarray, w2: np.ndarray, hard
 
 def solve_static_optimization(capacity: MuscleCapacity, joint_moments: np.ndarray, *,
                               exponent: float = 2, reserve_optimal_force_nm: float | Mapping[
-                                  str, float | None] | None = 10.0,
+                                  str, float | None] | None = DEFAULT_RESERVE_OPTIMAL_FORCE_NM,
                               include_passive: bool = True,
                               residual_coordinates: Sequence[str] | None = None) -> MuscleSolution:
     """Muscle activations and forces that produce ``joint_moments``; see the module docstring.

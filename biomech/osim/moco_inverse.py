@@ -85,6 +85,9 @@ from biomech.io.external_loads import (
     write_external_loads,
 )
 from biomech.io.storage import Table, write_table
+from biomech.muscles.static_optimization import (
+    DEFAULT_RESERVE_OPTIMAL_FORCE_NM as SO_DEFAULT_RESERVE_OPTIMAL_FORCE_NM,
+)
 from biomech.osim import _SINK, opensim_version, osim
 from biomech.osim.inverse import _couplers, check_coordinate_names
 from biomech.osim.muscle_export import export_muscle_capacity, residual_coordinates
@@ -101,10 +104,10 @@ log = logging.getLogger(__name__)
 #: 0.020 seconds"), as in Moco's exampleMocoInverse.
 DEFAULT_MESH_INTERVAL_S = 0.02
 #: N m (N for translations); the reserve optimal force of this package's static optimization
-#: (:func:`biomech.muscles.solve_static_optimization`, :func:`biomech.pipeline.analyse_motion`),
-#: so the two methods penalise reserves alike; ../shared/OPENSIM_NOTES.md pitfall 4: about 10 N m
-#: avoided failed frames in OpenSim's StaticOptimization.
-DEFAULT_RESERVE_OPTIMAL_FORCE_NM = 10.0
+#: (:data:`biomech.muscles.static_optimization.DEFAULT_RESERVE_OPTIMAL_FORCE_NM`, where its sources
+#: are given; Moco's exampleMocoInverse uses ``ModOpAddReserves(1.0)``), so the two methods
+#: penalise reserves alike.
+DEFAULT_RESERVE_OPTIMAL_FORCE_NM = SO_DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 #: MocoInverse's defaults ``convergence_tolerance`` and ``constraint_tolerance`` (OpenSim 4.6
 #: property documentation: "default: 1e-3"); passed to Ipopt as ``tol`` and ``constr_viol_tol``.
 DEFAULT_CONVERGENCE_TOLERANCE = 1e-3
@@ -508,7 +511,8 @@ def moco_inverse(model: osim.Model, motion: Motion, *,
     time_range_s : (start, end) in s inside the motion; default the whole motion
     mesh_interval_s : collocation mesh interval, s (default 0.02 s, MocoInverse's)
     reserve_optimal_force_nm : optimal force of the reserve actuator on each coordinate (N m; N
-        for translations): one number, or a mapping coordinate -> value (others get 10 N m).
+        for translations): one number, or a mapping coordinate -> value (others get
+        :data:`DEFAULT_RESERVE_OPTIMAL_FORCE_NM`).
         Every coordinate needs one (the ground joint's are the residual actuators).
     tendon_compliance : True: every muscle's tendon compliant (implicit De Groote tendon
         dynamics); False: rigid tendons; or the names of the muscles to make compliant

@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from biomech.io.storage import read_table, write_table
-from biomech.muscles.static_optimization import MuscleCapacity
+from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM, MuscleCapacity
 from biomech.osim import _SINK, drain_log, log, osim
 from biomech.osim.inverse import _couplers, _frames, _mobility_index, check_coordinate_names
 
@@ -451,7 +451,8 @@ class OpenSimStaticOptimization:
 
 
 def opensim_static_optimization(model: osim.Model, motion, *, exponent: float = 2.0,
-                                reserve_optimal_force_nm: float | Mapping[str, float] = 10.0,
+                                reserve_optimal_force_nm: float | Mapping[str, float] = (
+                                    DEFAULT_RESERVE_OPTIMAL_FORCE_NM),
                                 residual_optimal_force: float = 100.0, rigid_tendon: bool = True,
                                 convergence_criterion: float = 1e-4, max_iterations: int = 100,
                                 workdir: str | Path | None = None) -> OpenSimStaticOptimization:
@@ -475,7 +476,8 @@ def opensim_static_optimization(model: osim.Model, motion, *, exponent: float = 
     model : OpenSim model (not modified)
     motion : :class:`biomech.gait.motion.Motion` with the model's independent coordinates
     exponent : activation exponent
-    reserve_optimal_force_nm : one value or a mapping coordinate -> value (others 10 N m)
+    reserve_optimal_force_nm : one value or a mapping coordinate -> value (others
+        :data:`~biomech.muscles.static_optimization.DEFAULT_RESERVE_OPTIMAL_FORCE_NM`)
     residual_optimal_force : optimal force of the ground-joint actuators (N m or N)
     rigid_tendon : set ``ignore_tendon_compliance`` on every muscle of the copy
     convergence_criterion, max_iterations : passed to StaticOptimization
@@ -492,7 +494,8 @@ def opensim_static_optimization(model: osim.Model, motion, *, exponent: float = 
         for i in range(muscles.getSize()):
             muscles.get(i).set_ignore_tendon_compliance(True)
     reserve = dict(reserve_optimal_force_nm) if isinstance(reserve_optimal_force_nm, Mapping) else {}
-    default = 10.0 if isinstance(reserve_optimal_force_nm, Mapping) else float(reserve_optimal_force_nm)
+    default = (DEFAULT_RESERVE_OPTIMAL_FORCE_NM if isinstance(reserve_optimal_force_nm, Mapping)
+               else float(reserve_optimal_force_nm))
     actuators = []
     for c in names:
         act = osim.CoordinateActuator(c)

@@ -16,6 +16,7 @@ from scipy.optimize import lsq_linear, minimize
 
 from biomech.errors import BiomechError
 from biomech.muscles import STATUS, MuscleCapacity, solve_static_optimization
+from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 
 # ---------------------------------------------------------------------------- synthetic problems
 
@@ -42,11 +43,13 @@ def _random_problem(n: int = 200, m: int = 12, k: int = 5, seed: int = 0):
     return _capacity(arms, active), tau
 
 
-def test_two_identical_muscles_share_equally():
+@pytest.mark.parametrize("opt", [None, 10.0])
+def test_two_identical_muscles_share_equally(opt):
     # One joint, two identical muscles (r = 5 cm, F_act = 1000 N, so 50 N m per unit activation):
     # by symmetry a1 = a2 = a. Without reserve (hard equality) the least-norm solution is
-    # a = tau / 100 = 0.4. With a 10 N m reserve, min 2a^2 + ((40 - 100a)/10)^2 gives
-    # 4a - 2(40 - 100a) = 0, a = 80/204, and the reserve takes 40 - 100a N m.
+    # a = tau / 100 = 0.4. With a reserve of optimal force o, min 2a^2 + ((40 - 100a)/o)^2 gives
+    # 4a - (200/o^2)(40 - 100a) = 0, a = 8000/(4 o^2 + 20000) (o = 10 N m: 80/204; the default
+    # o = 1 N m: 8000/20004), and the reserve takes 40 - 100a N m.
     arms = np.full((1, 2, 1), 0.05)
     cap = _capacity(arms, np.full((1, 2), 1000.0))
     tau = np.array([[40.0]])
@@ -54,8 +57,11 @@ def test_two_identical_muscles_share_equally():
     assert hard.ok
     assert hard.activation == pytest.approx(np.full((1, 2), 0.4), abs=1e-9)
     assert hard.reserve_moment_nm[0, 0] == 0.0
-    soft = solve_static_optimization(cap, tau)
-    a = 80.0 / 204.0
+    if opt is None:
+        soft, o = solve_static_optimization(cap, tau), DEFAULT_RESERVE_OPTIMAL_FORCE_NM
+    else:
+        soft, o = solve_static_optimization(cap, tau, reserve_optimal_force_nm=opt), opt
+    a = 8000.0 / (4.0 * o**2 + 20000.0)
     assert soft.activation == pytest.approx(np.full((1, 2), a), abs=1e-12)
     assert soft.muscle_force_n == pytest.approx(np.full((1, 2), 1000.0 * a), abs=1e-9)
     assert soft.reserve_moment_nm[0, 0] == pytest.approx(40.0 - 100.0 * a, abs=1e-10)
@@ -123,9 +129,10 @@ def test_active_set_matches_bvls_on_random_problems():
 @pytest.mark.parametrize("p", [1.5, 3.0])
 def test_other_exponents_reach_the_optimum(p):
     # Reference: L-BFGS-B per frame, tight tolerances, best of two starts; the solver's objective
-    # must not exceed it (both are minimisers of a convex problem).
+    # must not exceed it (both are minimisers of a convex problem). Reserves of 10 N m: the
+    # residual term below has weight 1/10^2.
     cap, tau = _random_problem(n=10, seed=2)
-    sol = solve_static_optimization(cap, tau, exponent=p)
+    sol = solve_static_optimization(cap, tau, exponent=p, reserve_optimal_force_nm=10.0)
     assert sol.ok and sol.method.startswith("newton")
     a_mat = np.swapaxes(cap.moment_arm_m * cap.active_force_n[:, :, None], 1, 2)
     for f in range(tau.shape[0]):

@@ -124,9 +124,10 @@ def _solve(stance, **kwargs) -> MocoInverseResult:
 
 
 def _reference(stance, res: MocoInverseResult):
-    """This package's inverse dynamics and rigid-tendon static optimization (10 N m reserves, the
-    pipeline's settings) at the solution's time points: coordinates from the same interpolating
-    quintic spline as Motion's derivatives, GRF interpolated linearly."""
+    """This package's inverse dynamics and rigid-tendon static optimization (the pipeline's
+    settings; default reserves, as the MocoInverse solves) at the solution's time points:
+    coordinates from the same interpolating quintic spline as Motion's derivatives, GRF
+    interpolated linearly."""
     model, motion, _ = stance
     names = list(motion.coordinate_names)
     spline = make_interp_spline(motion.time_s, motion.q, k=5)
@@ -142,7 +143,7 @@ def _reference(stance, res: MocoInverseResult):
              for f in motion.loads.values()]
     tau = inverse_dynamics(model, names, q, qd, qdd, external_loads=loads)
     capacity = export_muscle_capacity(model, names, q, qd, time_s=t)
-    so = solve_static_optimization(capacity, tau, reserve_optimal_force_nm=10.0)
+    so = solve_static_optimization(capacity, tau)
     assert so.ok
     return q, tau, so
 
@@ -211,11 +212,12 @@ def test_compliant_knee_extensors_agree_with_rigid_static_optimization(compliant
     # window, and lets tendons stretch (vasti, the stiffest quadriceps tendon here, stretch
     # 0.049 x 1.56 = 7.6 % of their optimal fibre length at F0, which moves fibres on their
     # force-length curve). Both must produce the same net knee moment less their reserves, so:
-    # (a) the knee muscle moments agree to within the reserves' difference: measured 13 N m
-    #     (5.7 % of the 231 N m peak knee moment); bound 10 % of the peak;
+    # (a) the knee muscle moments agree to within the reserves' difference: measured 2.0 N m
+    #     (0.9 % of the 227 N m peak knee moment; 13 N m, 5.7 %, with 10 N m reserves); bound
+    #     10 % of the peak;
     # (b) the quadriceps force (vasti + rectus femoris) shares the moment differently with the
-    #     hamstrings (co-contraction): measured 17 % of the 10.1 kN SO peak at worst, 10 % RMS;
-    #     bounds 25 % (max) and 15 % (RMS) of the peak.
+    #     hamstrings (co-contraction): measured 13 % of the 9.2 kN SO peak at worst, 8.5 % RMS
+    #     (17 % and 10 % with 10 N m reserves); bounds 25 % (max) and 15 % (RMS) of the peak.
     res, _, tau, so = compliant
     knee = res.coordinate_names.index("knee_angle_r")
     so_knee = list(so.coordinate_names).index("knee_angle_r")
@@ -240,13 +242,14 @@ def test_compliant_knee_extensors_agree_with_rigid_static_optimization(compliant
 def test_rigid_static_problem_reproduces_static_optimization(stance):
     # With rigid tendons, no activation dynamics (activation = control) and no fibre damping
     # MocoInverse solves static optimization at each collocation point (squared activations and
-    # squared reserve controls, reserves of 10 N m, passive forces included): the forces must
+    # squared reserve controls, the same default reserves, passive forces included): the forces must
     # match this package's static optimization. The issue's criterion for two static
     # optimizations is muscle forces within 2 % of peak force (RMS). Ipopt's default tolerance of
     # 1e-3 leaves differences where the optimum is flat that depend on the motion (per-muscle RMS
     # up to 2.3 % of the 9.1 kN peak, soleus, on the joint-space-swing stride; 0.9 % before), so
-    # this comparison solves to 1e-4 (measured 2026-11-25: 0.69 %; 1e-5 gives 0.03 %): the gap
-    # is the solver's tolerance, not the formulation. Knee muscle moment bound 1 N m.
+    # this comparison solves to 1e-4 (measured 2026-11-25 with 10 N m reserves: 0.69 %; 1e-5 gives
+    # 0.03 %): the gap is the solver's tolerance, not the formulation. With the 1 N m default
+    # reserves: 0.25 % (2026-11-26). Knee muscle moment bound 1 N m.
     res = _solve(stance, tendon_compliance=False, activation_dynamics=False, fiber_damping=None,
                  convergence_tolerance=1e-4)
     print(f"\nrigid static MocoInverse: {res.status}, {res.iterations} iterations, "
