@@ -25,6 +25,10 @@ from biomech.osim import opensim_version
 from biomech.osim.inverse import ExternalLoad, inverse_dynamics
 from biomech.osim.muscle_export import export_muscle_capacity, gcv_derivatives, opensim_static_optimization
 
+#: N m: reserve optimal force of both solvers; see RESERVE_NM in bench_pipeline.py (OpenSim's
+#: StaticOptimization fails frames with the 1 N m package default).
+RESERVE_NM = 10.0
+
 
 def _motion():
     for knee_deg in (35.0, 45.0, 25.0):  # synthesis is experimental; see the test fixture
@@ -55,16 +59,19 @@ def main() -> None:
     print(f"OpenSim {opensim_version()}; motion: {motion.name}, knee flexion at contact {knee_deg:g} deg, "
           f"{motion.n_frames} frames, {model.getMuscles().getSize()} muscles")
 
-    ref = opensim_static_optimization(model, motion)
+    ref = opensim_static_optimization(model, motion, reserve_optimal_force_nm=RESERVE_NM)
     print(f"OpenSim StaticOptimization (AnalyzeTool): run {ref.run_s:.2f} s, with files and setup "
           f"{ref.total_s:.2f} s; {ref.failed_times_s.size} frames reported failed")
 
     t_id, tau = _best_of(3, lambda: inverse_dynamics(model, names, motion.q, motion.qd, motion.qdd,
                                                      external_loads=loads))
     t_export, cap = _best_of(3, lambda: export_muscle_capacity(model, names, motion.q, motion.qd))
-    t_solve, sol = _best_of(5, lambda: solve_static_optimization(cap, tau))
-    t_solve_np, _ = _best_of(5, lambda: solve_static_optimization(cap, tau, include_passive=False))
-    t_p3, sol3 = _best_of(1, lambda: solve_static_optimization(cap, tau, exponent=3))
+    t_solve, sol = _best_of(5, lambda: solve_static_optimization(cap, tau,
+                                                                 reserve_optimal_force_nm=RESERVE_NM))
+    t_solve_np, _ = _best_of(5, lambda: solve_static_optimization(cap, tau, include_passive=False,
+                                                                  reserve_optimal_force_nm=RESERVE_NM))
+    t_p3, sol3 = _best_of(1, lambda: solve_static_optimization(cap, tau, exponent=3,
+                                                               reserve_optimal_force_nm=RESERVE_NM))
     ours = t_export + t_solve
     quality = "all frames optimal" if sol.ok else f"{sol.failed_frames.size} frames not optimal"
     print(f"biomech: inverse dynamics {t_id:.3f} s, export {t_export:.3f} s, solve {t_solve:.3f} s "
@@ -81,7 +88,8 @@ def main() -> None:
     cap_g = export_muscle_capacity(model, names, motion.q, qd)
     cap_g = dataclasses.replace(cap_g, active_force_n=cap_g.active_force_n
                                 / np.cos(cap_g.diagnostics["pennation_rad"]))
-    sol_g = solve_static_optimization(cap_g, tau_g, include_passive=False)
+    sol_g = solve_static_optimization(cap_g, tau_g, include_passive=False,
+                                      reserve_optimal_force_nm=RESERVE_NM)
     failed = np.isin(np.arange(motion.n_frames), np.searchsorted(motion.time_s, ref.failed_times_s - 1e-9))
     clipped = (cap_g.diagnostics["force_velocity_multiplier"] < 0).any(axis=1)
     for label, keep in (("all frames", np.ones(motion.n_frames, dtype=bool)),
