@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import os
 import subprocess
 from collections.abc import Sequence
@@ -70,7 +71,11 @@ from biomech.models.kinematics import PlanarKinematics
 from biomech.models.muscles import muscle_definitions
 from biomech.models.skeleton import Skeleton
 from biomech.models.spec import ModelSpec
-from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM, solve_static_optimization
+from biomech.muscles.static_optimization import (
+    DEFAULT_RESERVE_OPTIMAL_FORCE_NM,
+    moment_capacity_nm,
+    solve_static_optimization,
+)
 
 __all__ = ["analyse_motion", "summary_table", "save_result", "slice_motion", "select_stride",
            "mass_from_grf_kg", "QUADRICEPS", "PF_RANGE_DEG"]
@@ -322,6 +327,15 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     reserve = np.zeros_like(tau)
     reserve[:, idx] = sol.reserve_moment_nm
     data["reserve_moment_nm"] = (("time", "coordinate"), reserve, {"units": "N m"})
+    # the most the muscles can do about each coordinate (each alone, in the direction of the
+    # joint moment): a joint moment above it needs a reserve whatever the cost function
+    cap_nm = np.full_like(tau, np.nan)
+    solved_idx = [idx[j] for j, x in enumerate(crossed) if x]
+    cap_nm[:, solved_idx] = moment_capacity_nm(capacity, tau)[:, solved_idx]
+    data["muscle_capacity_nm"] = (("time", "coordinate"), cap_nm, {
+        "units": "N m", "description": "largest muscle moment in the direction of the joint moment, "
+        "each coordinate alone (muscles pulling that way fully active, passive forces included; rigid "
+        "tendons); NaN where no muscle acts"})
     data["so_status"] = (("time",), sol.status,
                          {"description": "0 optimal, 1 not converged, 2 infeasible"})
 
@@ -450,6 +464,12 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     peak_reserve = (np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated]), axis=0) if actuated
                     else np.zeros(0))
     of_peak = peak_reserve / np.maximum(peak_tau, 1e-9)
+    worst_time_s, worst_ratio = math.nan, math.nan
+    if of_peak.size:
+        j = names.index(solved[actuated[int(np.argmax(of_peak))]])
+        i = int(np.nanargmax(np.abs(reserve[:, j])))
+        worst_time_s = float(t[i])
+        worst_ratio = float(abs(tau[i, j]) / cap_nm[i, j]) if cap_nm[i, j] > 0 else math.inf
     ds = xr.Dataset(data, coords={"time": ("time", t, {"units": "s"}), "coordinate": names,
                                   "muscle": muscles, "side": list(sides), "joint": joint_names,
                                   "axis": ["x", "y", "z"]})
@@ -469,6 +489,10 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         "max_reserve_fraction_of_peak_moment": float(np.max(of_peak)) if of_peak.size else 0.0,
         "max_reserve_fraction_coordinate": (solved[actuated[int(np.argmax(of_peak))]]
                                             if of_peak.size else ""),
+        # where that coordinate's reserve peaks, and its joint moment over what its muscles can
+        # produce there (> 1: beyond the muscles' capacity, not a cost trade-off)
+        "max_reserve_fraction_time_s": worst_time_s,
+        "max_reserve_fraction_demand_over_capacity": worst_ratio,
         "max_reserve_moment_nm": float(np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated])))
         if actuated else 0.0,
         "max_reserve_moment_coordinate": (solved[actuated[int(np.nanargmax(np.nanmax(
@@ -575,6 +599,9 @@ def summary_table(ds: xr.Dataset) -> dict[str, float]:
     out["tendon_energy_returned_j"] = float(ds.tendon_energy_returned_j.sum())
     out["max_pelvis_residual_force_bw"] = float(ds.attrs["max_pelvis_residual_force_bw"])
     out["max_reserve_share"] = float(ds.attrs["max_reserve_share"])
+    # saved before these existed: NaN
+    for key in ("max_reserve_fraction_of_peak_moment", "max_reserve_fraction_demand_over_capacity"):
+        out[key] = float(ds.attrs.get(key, math.nan))
     return out
 
 

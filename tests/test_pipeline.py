@@ -86,3 +86,23 @@ def test_metabolic_rate_is_in_the_result_and_exceeds_basal(result):
     # more than standing; the cost of transport is positive and finite (J/kg/m)
     assert float(ds.metabolic_cost_of_transport_j_kg_m) > 0
     assert ds.attrs["metabolic_model"].startswith("Umberger")
+
+
+def test_reserves_are_reported_against_the_muscle_capacity(result):
+    # muscle_capacity_nm: the most the muscles can do about each coordinate alone; no reserve
+    # can be smaller than the joint moment beyond it, and the attrs point at the worst reserve
+    ds = result[5]
+    cap, tau = ds.muscle_capacity_nm.values, ds.joint_moment_nm.values
+    reserve = ds.reserve_moment_nm.values
+    coords = list(ds.coordinate.values)
+    no_muscle = (*ds.attrs["residual_coordinates"], *ds.attrs["reserve_only_coordinates"])
+    none = [coords.index(c) for c in no_muscle]
+    assert "lumbar_extension" in ds.attrs["reserve_only_coordinates"]     # no muscle of the planar model
+    assert np.isnan(cap[:, none]).all()
+    acting = [j for j in range(len(coords)) if j not in none]
+    assert np.isfinite(cap[:, acting]).all()
+    assert np.all(np.abs(reserve[:, acting]) >= np.abs(tau[:, acting]) - cap[:, acting] - 1e-6)
+    j = coords.index(ds.attrs["max_reserve_fraction_coordinate"])
+    i = int(np.argmin(np.abs(ds.time.values - ds.attrs["max_reserve_fraction_time_s"])))
+    assert abs(reserve[i, j]) == pytest.approx(np.abs(reserve[:, j]).max())
+    assert ds.attrs["max_reserve_fraction_demand_over_capacity"] == pytest.approx(abs(tau[i, j]) / cap[i, j])

@@ -8,7 +8,8 @@ from biomech.muscles.static_optimization import (
     STATUS,
     MuscleCapacity,
     MuscleSolution,
+    moment_capacity_nm,
     solve_static_optimization,
 )
 
-__all__ = ["STATUS", "MuscleCapacity", "MuscleSolution", "solve_static_optimization"]
+__all__ = ["STATUS", "MuscleCapacity", "MuscleSolution", "moment_capacity_nm", "solve_static_optimization"]

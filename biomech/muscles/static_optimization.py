@@ -48,7 +48,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 
 __all__ = ["DEFAULT_RESERVE_OPTIMAL_FORCE_NM", "MuscleCapacity", "MuscleSolution", "STATUS",
-           "solve_static_optimization"]
+           "moment_capacity_nm", "solve_static_optimization"]
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +258,31 @@ class MuscleSolution:
             "exponent": self.exponent, "include_passive": int(self.include_passive),
             "method": self.method,
             "residual_coordinates_note": "ground-joint coordinates: residuals, not solved with muscles"})
+
+
+def moment_capacity_nm(capacity: MuscleCapacity, joint_moments: np.ndarray, *,
+                       include_passive: bool = True) -> np.ndarray:
+    """Largest muscle moment (N m) about each coordinate in the direction of its joint moment.
+
+    Each coordinate on its own: every muscle whose moment arm points the way of the joint moment
+    ``joint_moments[f, j]`` fully active, the others inactive, plus the passive moment of all
+    muscles (rigid tendons)::
+
+        capacity[f, j] = sum_i max(0, s R_ij F_act_i) + s sum_i R_ij F_pas_i,   s = sign(tau_fj)
+
+    A joint moment larger than this needs a reserve whatever the cost function (the muscles
+    cannot produce it even acting on that coordinate alone); below it, a reserve is a trade-off
+    of the optimisation (or forced by a two-joint muscle needed elsewhere). Shape (n_frames,
+    n_coords) in ``capacity.coordinate_names`` order; where the joint moment is 0, s = +1.
+    """
+    tau = _array(joint_moments, (capacity.moment_arm_m.shape[0], len(capacity.coordinate_names)),
+                 "joint_moments")
+    sign = np.where(tau < 0, -1.0, 1.0)
+    active = np.einsum("fmk,fm->fmk", capacity.moment_arm_m, capacity.active_force_n) * sign[:, None, :]
+    out = np.clip(active, 0.0, None).sum(axis=1)
+    if include_passive:
+        out += sign * np.einsum("fmk,fm->fk", capacity.moment_arm_m, capacity.passive_force_n)
+    return out
 
 
 def _reserves(reserve: float | Mapping[str, float | None] | None, coords: Sequence[str]) -> np.ndarray:

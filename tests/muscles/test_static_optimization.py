@@ -15,7 +15,7 @@ import pytest
 from scipy.optimize import lsq_linear, minimize
 
 from biomech.errors import BiomechError
-from biomech.muscles import STATUS, MuscleCapacity, solve_static_optimization
+from biomech.muscles import STATUS, MuscleCapacity, moment_capacity_nm, solve_static_optimization
 from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 
 # ---------------------------------------------------------------------------- synthetic problems
@@ -124,6 +124,36 @@ def test_active_set_matches_bvls_on_random_problems():
     assert 0.2 < at_bounds < 0.9  # the bounds matter in these problems
     assert np.abs(sol.activation - ref).max() < 1e-9
     assert sol.kkt_error.max() < 1e-12
+
+
+def test_moment_capacity_by_hand():
+    # One coordinate, three muscles: m0 r = +5 cm, F_act 1000 N; m1 r = -4 cm, F_act 500 N,
+    # passive 100 N; m2 r = +2 cm, F_act 0 (beyond its force-velocity range), passive 50 N.
+    # Passive moment 100 (-0.04) + 50 (0.02) = -3 N m. Positive moment: 50 - 3 = 47 N m;
+    # negative moment: 20 + 3 = 23 N m.
+    arms = np.array([[[0.05], [-0.04], [0.02]]] * 2)
+    cap = _capacity(arms, np.array([[1000.0, 500.0, 0.0]] * 2), np.array([[0.0, 100.0, 50.0]] * 2))
+    tau = np.array([[10.0], [-10.0]])
+    assert moment_capacity_nm(cap, tau)[:, 0] == pytest.approx([47.0, 23.0], abs=1e-12)
+    assert moment_capacity_nm(cap, tau, include_passive=False)[:, 0] == pytest.approx([50.0, 20.0], abs=1e-12)
+    with pytest.raises(ValueError, match="joint_moments"):
+        moment_capacity_nm(cap, np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("opt", [1.0, 10.0])
+def test_reserve_covers_at_least_the_moment_beyond_capacity(opt):
+    # Whatever the cost, muscles cannot exceed what they produce acting on one coordinate alone,
+    # so every frame's reserve is at least |tau| - capacity, on every coordinate. The random
+    # problems have moments beyond capacity in many frames (activations at the bounds).
+    cap, tau = _random_problem(n=200, seed=3)
+    sol = solve_static_optimization(cap, tau, reserve_optimal_force_nm=opt)
+    limit = moment_capacity_nm(cap, tau)
+    beyond = np.abs(tau) - limit
+    assert (beyond > 1.0).mean() > 0.1        # the check has cases
+    assert np.all(np.abs(sol.reserve_moment_nm) >= beyond - 1e-6)
+    # and the reserve has the joint moment's sign where the moment is beyond capacity
+    big = beyond > 1.0
+    assert np.all(np.sign(sol.reserve_moment_nm[big]) == np.sign(tau[big]))
 
 
 @pytest.mark.parametrize("p", [1.5, 3.0])
