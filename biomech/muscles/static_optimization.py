@@ -287,7 +287,7 @@ def moment_capacity_nm(capacity: MuscleCapacity, joint_moments: np.ndarray, *,
 
 def _reserves(reserve: float | Mapping[str, float | None] | None, coords: Sequence[str]) -> np.ndarray:
     """Optimal force per coordinate (0 = no reserve)."""
-    default = 10.0
+    default = DEFAULT_RESERVE_OPTIMAL_FORCE_NM
     if reserve is None or isinstance(reserve, (int, float)):
         default = 0.0 if reserve is None else float(reserve)
         values: dict[str, float | None] = {}
@@ -527,7 +527,8 @@ def solve_static_optimization(capacity: MuscleCapacity, joint_moments: np.ndarra
         :func:`biomech.osim.inverse.inverse_dynamics`
     exponent : p >= 1 of the activation cost sum a_i^p
     reserve_optimal_force_nm : optimal force (N m) of a reserve actuator on each solved coordinate:
-        one number for all, or a mapping coordinate -> value (unlisted coordinates get 10 N m);
+        one number for all, or a mapping coordinate -> value (unlisted coordinates get
+        :data:`DEFAULT_RESERVE_OPTIMAL_FORCE_NM`, 1 N m);
         None or 0 for no reserve (a hard equality)
     include_passive : add the passive fibre forces (OpenSim's StaticOptimization leaves them out)
     residual_coordinates : coordinates left out of the muscle problem (default:

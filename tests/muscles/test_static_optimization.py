@@ -179,7 +179,7 @@ def test_other_exponents_reach_the_optimum(p):
 def test_hard_equalities_and_infeasible_frames():
     # q1 has no reserve and only muscle m0 (50 N m per unit) acts on it: moments up to 50 N m
     # are met exactly, larger ones are infeasible (status 2, NaN, never a silent number).
-    # q0 keeps a reserve. Feasible frames are checked against trust-constr.
+    # q0 keeps a reserve (10 N m). Feasible frames are checked against trust-constr.
     rng = np.random.default_rng(3)
     n = 6
     arms = np.zeros((n, 3, 2))
@@ -187,7 +187,7 @@ def test_hard_equalities_and_infeasible_frames():
     arms[:, 0, 1] = 0.05
     cap = _capacity(arms, np.full((n, 3), 1000.0))
     tau = np.column_stack([rng.uniform(-30, 30, n), [10.0, 30.0, 49.0, 60.0, -5.0, 20.0]])
-    sol = solve_static_optimization(cap, tau, reserve_optimal_force_nm={"q1": None})
+    sol = solve_static_optimization(cap, tau, reserve_optimal_force_nm={"q0": 10.0, "q1": None})
     assert sol.status.tolist() == [0, 0, 0, 2, 2, 0]
     assert STATUS[2] == "infeasible"
     assert np.isnan(sol.activation[[3, 4]]).all() and np.isnan(sol.muscle_force_n[[3, 4]]).all()
