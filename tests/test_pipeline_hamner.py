@@ -242,9 +242,10 @@ def test_mismatched_or_unmapped_input_is_rejected(trial):
 def test_every_complete_stride_of_the_trial(trial):
     """All eleven complete right strides (1.10-8.68 s, 456 frames, ~15 s) in one analysis.
 
-    Measured (right; left in brackets), min-max over strides: knee extension moment 2.42-2.95
-    (2.61-3.33) N m/kg; PF force, lever 5.7-7.8 (6.9-9.4) BW, muscle 5.7-7.4 (6.8-8.3) BW; knee
-    contact 7.0-7.9 (7.0-8.2) BW. The left leg's PF force exceeds the upper bound of the range
+    Measured (right; left in brackets), min-max over strides, default 1 N m reserves: knee
+    extension moment 2.42-2.95 (2.61-3.33) N m/kg; PF force, lever 5.7-7.8 (6.9-9.4) BW, muscle
+    5.8-7.4 (7.1-9.1) BW; knee contact 7.1-7.9 (7.4-8.3) BW (with 10 N m reserves: muscle 5.7-7.4
+    (6.8-8.3), contact 7.0-7.9 (7.0-8.2)). The left leg's PF force exceeds the upper bound of the range
     (8.2 BW) in some strides, following its larger knee extension moment: it is reported here,
     not bounded by the published PF range, and its knee moment and contact force are.
     """
