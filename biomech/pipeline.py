@@ -464,9 +464,10 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     peak_reserve = (np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated]), axis=0) if actuated
                     else np.zeros(0))
     of_peak = peak_reserve / np.maximum(peak_tau, 1e-9)
-    worst_time_s, worst_ratio = math.nan, math.nan
+    worst, worst_time_s, worst_ratio = "", math.nan, math.nan
     if of_peak.size:
-        j = names.index(solved[actuated[int(np.argmax(of_peak))]])
+        worst = solved[actuated[int(np.argmax(of_peak))]]
+        j = names.index(worst)
         i = int(np.nanargmax(np.abs(reserve[:, j])))
         worst_time_s = float(t[i])
         worst_ratio = float(abs(tau[i, j]) / cap_nm[i, j]) if cap_nm[i, j] > 0 else math.inf
@@ -487,8 +488,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         "so_failed_frames": int(np.sum(sol.status != 0)),
         "max_reserve_share": float(np.nanmax(share)) if share.size else 0.0,
         "max_reserve_fraction_of_peak_moment": float(np.max(of_peak)) if of_peak.size else 0.0,
-        "max_reserve_fraction_coordinate": (solved[actuated[int(np.argmax(of_peak))]]
-                                            if of_peak.size else ""),
+        "max_reserve_fraction_coordinate": worst,
         # where that coordinate's reserve peaks, and its joint moment over what its muscles can
         # produce there (> 1: beyond the muscles' capacity, not a cost trade-off)
         "max_reserve_fraction_time_s": worst_time_s,

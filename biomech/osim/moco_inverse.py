@@ -85,9 +85,7 @@ from biomech.io.external_loads import (
     write_external_loads,
 )
 from biomech.io.storage import Table, write_table
-from biomech.muscles.static_optimization import (
-    DEFAULT_RESERVE_OPTIMAL_FORCE_NM as SO_DEFAULT_RESERVE_OPTIMAL_FORCE_NM,
-)
+from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 from biomech.osim import _SINK, opensim_version, osim
 from biomech.osim.inverse import _couplers, check_coordinate_names
 from biomech.osim.muscle_export import export_muscle_capacity, residual_coordinates
@@ -103,11 +101,9 @@ log = logging.getLogger(__name__)
 #: s; MocoInverse's own default ``mesh_interval`` (OpenSim 4.6 property documentation: "default:
 #: 0.020 seconds"), as in Moco's exampleMocoInverse.
 DEFAULT_MESH_INTERVAL_S = 0.02
-#: N m (N for translations); the reserve optimal force of this package's static optimization
-#: (:data:`biomech.muscles.static_optimization.DEFAULT_RESERVE_OPTIMAL_FORCE_NM`, where its sources
-#: are given; Moco's exampleMocoInverse uses ``ModOpAddReserves(1.0)``), so the two methods
-#: penalise reserves alike.
-DEFAULT_RESERVE_OPTIMAL_FORCE_NM = SO_DEFAULT_RESERVE_OPTIMAL_FORCE_NM
+# DEFAULT_RESERVE_OPTIMAL_FORCE_NM (N m, N for translations) is static optimization's, where its
+# sources are given (Moco's exampleMocoInverse uses ModOpAddReserves(1.0)): the two methods
+# penalise reserves alike.
 #: MocoInverse's defaults ``convergence_tolerance`` and ``constraint_tolerance`` (OpenSim 4.6
 #: property documentation: "default: 1e-3"); passed to Ipopt as ``tol`` and ``constr_viol_tol``.
 DEFAULT_CONVERGENCE_TOLERANCE = 1e-3
