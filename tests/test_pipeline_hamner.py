@@ -212,8 +212,9 @@ def test_right_leg_reserves_stay_small(one_stride):
     # at push-off, 27 % of the stride, where rigid tendons make the plantarflexor fibres shorten
     # as fast as the joint turns); with 10 N m reserves 7.5, 8.1 and 9.0 %. The left leg, whose
     # stance lies inside this right stride, reaches 9.4 / 18.1 / 12.2 % (knee: 40 N m at 71 %
-    # of the stride, while its extension moment is 3.3 N m/kg against the right's 2.4): reported,
-    # not bounded.
+    # of the stride, while its extension moment is 3.3 N m/kg against the right's 2.4; there the
+    # knee moment is 190 N m and the generic model's quadriceps can make 159 N m, all four fully
+    # active: muscle_capacity_nm): reported, not bounded.
     _, ds = one_stride
     coords = list(ds.coordinate.values)
     for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
