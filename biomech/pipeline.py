@@ -309,6 +309,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     idx = [names.index(c) for c in solved]
     crossed = np.abs(capacity.moment_arm_m[:, :, idx]).max(axis=(0, 1)) > _CROSSES_M
     reserve_only = [c for c, x in zip(solved, crossed, strict=True) if not x]
+    actuated = [j for j, x in enumerate(crossed) if x]       # indices into ``solved``
 
     # variables are collected in ``data`` and the Dataset is built once at the end (adding them
     # one by one re-aligns the Dataset each time: 0.08 s of a 0.8 s pipeline)
@@ -330,8 +331,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     # the most the muscles can do about each coordinate (each alone, in the direction of the
     # joint moment): a joint moment above it needs a reserve whatever the cost function
     cap_nm = np.full_like(tau, np.nan)
-    solved_idx = [idx[j] for j, x in enumerate(crossed) if x]
-    cap_nm[:, solved_idx] = moment_capacity_nm(capacity, tau)[:, solved_idx]
+    acting = [idx[j] for j in actuated]
+    cap_nm[:, acting] = moment_capacity_nm(capacity, tau)[:, acting]
     data["muscle_capacity_nm"] = (("time", "coordinate"), cap_nm, {
         "units": "N m", "description": "largest muscle moment in the direction of the joint moment, "
         "each coordinate alone (muscles pulling that way fully active, passive forces included; rigid "
@@ -454,7 +455,6 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     data["pelvis_residual_moment_nm"] = (("time",), residual_stats.pop("moment_nm"),
                                          {"units": "N m", "description": "|ground-joint rotational "
                                           "generalized forces| (Euler-angle components)"})
-    actuated = [j for j, x in enumerate(crossed) if x]
     share = np.abs(sol.reserve_share[:, actuated]) if actuated else np.zeros((t.size, 0))
     # reserve relative to the coordinate's peak joint moment (the criterion: reserves
     # below 5 % of peak joint moment); the per-frame share above is ill-conditioned where the
