@@ -101,15 +101,16 @@ def muscle_powers(ds: xr.Dataset, model: Any, motion: Motion) -> xr.Dataset:
     return out
 
 
-def _motion(config: dict[str, Any], ctx: ModelContext, run_dir: Path) -> Motion:
+def _motion(config: dict[str, Any], ctx: ModelContext, run_dir: Path) -> tuple[Motion, dict[str, Any]]:
+    """The run's motion and, for a synthesised one, its synthesis checks as Dataset attrs."""
     gait = config["gait"]
     if gait["source"] == "files":
         coords = resolve_path(gait["coordinates"])
         stem = coords.name[: -len("_coordinates.mot")]
         xml, grf = coords.with_name(f"{stem}_external_loads.xml"), coords.with_name(f"{stem}_grf.mot")
         if xml.exists():
-            return Motion.from_files(coords, external_loads_xml=xml)
-        return Motion.from_files(coords, grf_path=grf if grf.exists() else None)
+            return Motion.from_files(coords, external_loads_xml=xml), {}
+        return Motion.from_files(coords, grf_path=grf if grf.exists() else None), {}
     from biomech.gait.synthesis import RunningInputs, synthesise_running
 
     inputs = RunningInputs(**gait["inputs"])
@@ -118,7 +119,10 @@ def _motion(config: dict[str, Any], ctx: ModelContext, run_dir: Path) -> Motion:
     log.info("synthesised %s in %.1f s", motion.name, time.perf_counter() - t0)
     (run_dir / "synthesis_report.json").write_text(
         json.dumps(dataclasses.asdict(report), indent=2, default=float) + "\n", encoding="utf-8")
-    return motion
+    checks = {"synthesis_swing_foot_below_ground_m": max(0.0, -report.min_swing_clearance_m),
+              "synthesis_max_foot_slip_m": report.max_foot_slip_m,
+              "synthesis_notes": "; ".join(report.notes)}
+    return motion, checks
 
 
 def run_one(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
@@ -144,7 +148,7 @@ def run_one(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     subject, analyses = config["subject"], config["analyses"]
     ctx = model_context(config["model"]["spec"], config["model"]["spec_sha256"],
                         float(subject["mass_kg"]), float(subject["height_m"]))
-    motion = _motion(config, ctx, run_dir)
+    motion, checks = _motion(config, ctx, run_dir)
     motion.to_files(run_dir / "motion", "motion")
     t0 = time.perf_counter()
     ds = analyse_motion(ctx.model, motion, spec=ctx.spec, skeleton=ctx.skeleton,
@@ -155,6 +159,7 @@ def run_one(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     ds = muscle_powers(ds, ctx.model, motion)
     rid = run_id(config)
     ds.attrs["run_id"] = rid
+    ds.attrs.update(checks)
     log.info("analysed %s in %.1f s", motion.name, time.perf_counter() - t0)
     save_result(ds, run_dir)
     curves = cycle_curves(ds, motion, run_id=rid)

@@ -118,6 +118,9 @@ BAR_PANELS: tuple[Panel, ...] = (
 #: Outcomes drawn against a swept parameter, in order (``step_rate_hz`` when it is not the axis).
 SWEEP_COLUMNS: tuple[str, ...] = ("step_rate_hz", *OUTCOMES)
 
+#: Quality columns whose ideal is exactly 0: an all-zero panel says so instead of showing no bars.
+_ZERO_IS_GOOD = ("so_failed_frames", "swing_foot_below_ground_mm")
+
 #: Reference lines of the quality figure: (value in shown units, label). Residual force is per run.
 _GUIDES = {
     "max_pelvis_residual_moment_nm": (75.0, "residual moment guide: 75 N m (OpenSim best practices)"),
@@ -392,7 +395,8 @@ def _run_labels(runs: pd.DataFrame, conditions: Sequence[str]) -> list[str]:
 @use_style()
 def plot_quality(runs: pd.DataFrame, conditions: Sequence[str] = ("speed_m_s",), *,
                  title: str) -> Figure | None:
-    """Per-run quality: max pelvis residual force and moment, max reserve share, failed SO frames.
+    """Per-run quality: max pelvis residual force and moment, max reserve share, failed SO frames,
+    and for synthesised gait how far the swing foot passes below the ground and the planted-foot slip.
 
     Horizontal bars per run (colour = direction); runs not done are marked. Reference lines:
     peak residual force 5 % of the run's peak vertical GRF (Hicks et al. 2015, J Biomech Eng
@@ -443,7 +447,7 @@ def plot_quality(runs: pd.DataFrame, conditions: Sequence[str] = ("speed_m_s",),
                 guides.append(Line2D([], [], color="k", ls="--", lw=1, label=text))
             else:
                 guides.append(Line2D([], [], ls="none", label=f"{text}: off scale, all runs far below"))
-        if column == "so_failed_frames" and np.nanmax(np.nan_to_num(v)) == 0:
+        if column in _ZERO_IS_GOOD and np.isfinite(v).any() and np.nanmax(np.abs(v)) == 0:
             ax.set_xlim(0, 1)
             ax.set_xticks([0, 1])
             ax.text(0.5, 0.5, "0 in every finished run", transform=ax.transAxes, ha="center",

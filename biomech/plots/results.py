@@ -101,6 +101,9 @@ QUALITY: dict[str, Quantity] = {
     "max_reserve_share": Quantity("Max reserve, share of peak joint moment", "%", 100.0,
                                   short="Reserve share"),
     "so_failed_frames": Quantity("Static-optimization failed frames", "frames", short="SO failed"),
+    "swing_foot_below_ground_mm": Quantity("Swing foot below the ground", "mm",
+                                           short="Swing foot below ground"),
+    "max_foot_slip_mm": Quantity("Max planted-foot slip", "mm", short="Foot slip"),
 }
 
 #: Known run parameters (the others are labelled from their unit suffix).
@@ -565,7 +568,9 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
         lines += ["", "Guides: peak pelvis residual force below 5 % of the peak external force "
                   "(Hicks et al. 2015, J Biomech Eng 137:020905); peak residual moments below 75 N m and "
                   "peak reserve torques below 10 % of the joint moment (OpenSim documentation, "
-                  "'Simulation with OpenSim - Best Practices').", ""]
+                  "'Simulation with OpenSim - Best Practices'). Synthesised gait: the swing foot should "
+                  "clear the ground (0 mm below it) and a planted foot should not slide (the "
+                  "kinematic low-pass lets it move about a millimetre).", ""]
 
     failed = runs[runs["status"] != "done"]
     if len(failed):

@@ -77,6 +77,45 @@ def test_stance_foot_slips_less_than_two_millimetres_after_the_15_hz_low_pass(ru
     assert run[3].max_foot_slip_m < 2e-3
 
 
+def _lowest_swing_point_m(sk, kin, motion):
+    """Lowest height (m) of either swing foot's heel or metatarsal heads, from the motion alone
+    (swing: after the foot's toe-off event and before its next foot strike)."""
+    lm = sk.landmarks_m
+    t, period = motion.time_s, motion.time_s[-1] - motion.time_s[0]
+    low = np.inf
+    for side in ("r", "l"):
+        strike = motion.events[f"foot_strike_{side}"][0]
+        contact = motion.events[f"toe_off_{side}"][0] - strike
+        contact += period if contact < 0 else 0.0
+        swing = np.mod(t - strike, period) > contact + 1e-9
+        for point in ("heel", "mtp"):
+            y = kin.point(motion.q, f"calcn_{side}", np.array(lm[f"{point}_{side}"][1]))[:, 1]
+            low = min(low, float(y[swing].min()))
+    return low
+
+
+def test_swing_clearance_is_what_the_motion_has_and_a_default_foot_clears_the_ground(run):
+    sk, kin, motion, report = run
+    # the report's clearance is the lowest swing heel / metatarsal-head height of the motion
+    # (swing = the foot carries no load); the default forward stride clears the ground
+    assert report.min_swing_clearance_m == pytest.approx(_lowest_swing_point_m(sk, kin, motion), abs=1e-9)
+    assert report.min_swing_clearance_m > -1e-3
+    assert not any("below the ground" in note for note in report.notes)
+
+
+def test_a_swing_foot_through_the_ground_is_noted_with_its_depth():
+    # scenario: backward running at 3.5 m/s with the BR defaults: the time-reversed swing key
+    # points let the swing forefoot pass through the ground in early swing (README, known gap)
+    sk = skeleton()
+    kin = PlanarKinematics.from_skeleton(sk)
+    motion, report = synthesise_running(sk, running_inputs("backward", speed_m_s=3.5), kinematics=kin)
+    depth_mm = -1000 * _lowest_swing_point_m(sk, kin, motion)
+    assert depth_mm > 1.0
+    assert report.min_swing_clearance_m == pytest.approx(-depth_mm / 1000, abs=1e-9)
+    notes = [n for n in report.notes if "below the ground" in n]
+    assert len(notes) == 1 and f"{depth_mm:.0f} mm below the ground" in notes[0]
+
+
 def _knee(motion, side="r"):
     k = np.degrees(motion.q[:, motion.coordinate_names.index(f"knee_angle_{side}")])
     i_off = int(np.searchsorted(motion.time_s, motion.events[f"toe_off_{side}"][0]))
