@@ -222,8 +222,8 @@ def sole_angle(s: np.ndarray, inp: RunningInputs) -> np.ndarray:
 #: rate was read, so the factor is an assumption (it only shapes the last part of stance).
 #: Cross-check, not a source: on the Hamner 2010 subject02 running trial (14 right stances, heel
 #: to metatarsal-head line of the IK foot, toe-off at the 50 N force threshold) the rate at
-#: toe-off is 1.4-1.7 times the mean push-off rate, depending on the 5-1 deg threshold that
-#: marks heel-off. The synthesised reserves are sensitive to it (FR 3.5 m/s largest reserve:
+#: toe-off is 1.4-1.7 times the mean push-off rate (1.4 when heel-off is marked by the foot
+#: leaving its flat angle by 5 deg, 1.7 by 1 deg). The synthesised reserves are sensitive to it (FR 3.5 m/s largest reserve:
 #: 70 % with 1.0, 38 % with 1.5, 28 % with 2.5), which is why it is not moved off 1.5.
 PUSH_OFF_END_RATE = 1.5
 
