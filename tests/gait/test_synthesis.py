@@ -97,7 +97,8 @@ def _lowest_swing_point_m(sk, kin, motion):
 def test_swing_clearance_is_what_the_motion_has_and_a_default_foot_clears_the_ground(run):
     sk, kin, motion, report = run
     # the report's clearance is the lowest swing heel / metatarsal-head height of the motion
-    # (swing = the foot carries no load); the default forward stride clears the ground
+    # (swing: from its toe-off event to its next foot strike); the default forward stride clears
+    # the ground
     assert report.min_swing_clearance_m == pytest.approx(_lowest_swing_point_m(sk, kin, motion), abs=1e-9)
     assert report.min_swing_clearance_m > -1e-3
     assert not any("below the ground" in note for note in report.notes)
