@@ -26,7 +26,8 @@ OUTCOMES = (
     "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
-    "so_failed_frames", "swing_foot_below_ground_mm", "max_foot_slip_mm",
+    "so_failed_frames", "swing_foot_below_ground_mm", "swing_clearance_correction_deg",
+    "max_foot_slip_mm",
 )
 #: Tolerance (rad or m) on the first and last frame of a periodic record.
 _PERIODIC_TOL = 1e-6
@@ -171,7 +172,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them);
         synthesis checks from the attrs the experiment runner sets (NaN for measured motions):
         ``swing_foot_below_ground_mm`` (how far the swing heel or metatarsal heads pass below the
-        ground, 0 when the foot clears it), ``max_foot_slip_mm`` (planted-foot slip).
+        ground, 0 when the foot clears it), ``swing_clearance_correction_deg`` (largest change of a
+        swing joint angle the synthesis made so the swing foot clears the ground, 0 when none was
+        needed), ``max_foot_slip_mm`` (planted-foot slip).
     """
     bw = float(ds.attrs["body_weight_n"])
     mass = float(ds.attrs["mass_kg"])
@@ -222,8 +225,10 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
                                                   ds.attrs.get("max_reserve_share", math.nan)))
     out["so_failed_frames"] = int(ds.attrs.get("so_failed_frames", -1))
     # synthesis checks (NaN for a motion read from files): how far the swing foot passes below
-    # the ground, how far a planted foot slides
+    # the ground, how much the swing was corrected to clear it, how far a planted foot slides
     out["swing_foot_below_ground_mm"] = 1000.0 * float(
         ds.attrs.get("synthesis_swing_foot_below_ground_m", math.nan))
+    out["swing_clearance_correction_deg"] = float(
+        ds.attrs.get("synthesis_swing_clearance_correction_deg", math.nan))
     out["max_foot_slip_mm"] = 1000.0 * float(ds.attrs.get("synthesis_max_foot_slip_m", math.nan))
     return out

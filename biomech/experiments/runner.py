@@ -120,6 +120,7 @@ def _motion(config: dict[str, Any], ctx: ModelContext, run_dir: Path) -> tuple[M
     (run_dir / "synthesis_report.json").write_text(
         json.dumps(dataclasses.asdict(report), indent=2, default=float) + "\n", encoding="utf-8")
     checks = {"synthesis_swing_foot_below_ground_m": max(0.0, -report.min_swing_clearance_m),
+              "synthesis_swing_clearance_correction_deg": report.max_clearance_correction_deg,
               "synthesis_max_foot_slip_m": report.max_foot_slip_m,
               "synthesis_notes": "; ".join(report.notes)}
     return motion, checks

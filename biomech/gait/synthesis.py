@@ -16,7 +16,9 @@ The stance kinematics are not prescribed joint-angle curves. For each step:
    acceleration; two quintics) from the stance leg's angle and velocity at toe-off, through its
    key point (peak swing flexion of hip and knee at published swing fractions, the swing ankle
    angle at mid-swing), to its angle at the next touchdown; touchdown is an impact (the swing
-   arrives with its own joint velocities);
+   arrives with its own joint velocities); where the swing heel or metatarsal heads would pass
+   through the ground, the swing angles get the smoothest correction that keeps them above it
+   (:mod:`biomech.gait.clearance`);
 5. the only free number of the plan, the COM height, is chosen so the knee flexion at contact of
    the output (after the low-pass) is the published value; joint angles keep their harmonics up
    to ``kinematics_cutoff_hz``.
@@ -53,6 +55,7 @@ import numpy as np
 from scipy.optimize import brentq, root
 
 from biomech.errors import BiomechError
+from biomech.gait.clearance import clearance_correction
 from biomech.gait.com_path import ComPath, StrideParams
 from biomech.gait.double_support import transition_shares
 from biomech.gait.grf_plan import cop_position, plan_running_com_grf
@@ -111,7 +114,10 @@ class SynthesisReport:
     iterations: int
     com_error_m: float
     max_ik_error_m: float
+    #: largest distance (m) the low-pass moves a heel or metatarsal-head point from the ground
+    #: point the unfiltered stance keeps it on (mostly at the strike: the smoothed impact)
     max_foot_slip_m: float
+    #: lowest height (m) of the swing heel or metatarsal heads (negative: below the ground)
     min_swing_clearance_m: float
     max_residual_moment_nm: float
     rms_residual_moment_nm: float
@@ -119,6 +125,9 @@ class SynthesisReport:
     leg_stiffness_n_m: float
     vertical_stiffness_n_m: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: largest change (deg) of a swing joint angle made to keep the swing foot above the ground
+    #: (0 when the swing as built clears it); see :mod:`biomech.gait.clearance`
+    max_clearance_correction_deg: float = 0.0
 
 
 # --------------------------------------------------------------------------- leg geometry ----
@@ -223,8 +232,9 @@ def sole_angle(s: np.ndarray, inp: RunningInputs) -> np.ndarray:
 #: Cross-check, not a source: on the Hamner 2010 subject02 running trial (14 right stances, heel
 #: to metatarsal-head line of the IK foot, toe-off at the 50 N force threshold) the rate at
 #: toe-off is 1.4-1.7 times the mean push-off rate (1.4 when heel-off is marked by the foot
-#: leaving its flat angle by 5 deg, 1.7 by 1 deg). The synthesised reserves are sensitive to it (FR 3.5 m/s largest reserve:
-#: 70 % with 1.0, 38 % with 1.5, 28 % with 2.5), which is why it is not moved off 1.5.
+#: leaving its flat angle by 5 deg, 1.7 by 1 deg). The synthesised reserves are sensitive to it
+#: (FR 3.5 m/s largest reserve: 70 % with 1.0, 38 % with 1.5, 28 % with 2.5), which is why it is
+#: not moved off 1.5.
 PUSH_OFF_END_RATE = 1.5
 
 
@@ -303,13 +313,17 @@ def fourier_lowpass(series: np.ndarray, period_s: float, t: np.ndarray, cutoff_h
 
 # ------------------------------------------------------------------------------ swing ----
 #: Largest accepted miss (m) of the leg inverse kinematics, reached only where the stance leg is
-#: at full stretch (e.g. near toe-off): of the order of the planted-foot slip the 15 Hz low-pass
-#: causes anyway; reported as ``max_ik_error_m``.
+#: at full stretch (e.g. near toe-off): well below the planted-foot slip the 15 Hz low-pass
+#: causes anyway (``max_foot_slip_m``); reported as ``max_ik_error_m``.
 _IK_TOLERANCE_M = 5e-4
 
 #: Depth (m) below the ground the swing foot (heel or metatarsal heads) may pass before the
-#: synthesis report notes it: of the order of the planted-foot slip the low-pass causes.
+#: swing is corrected (or, where that fails, the report notes it): the low-pass leaves the foot
+#: that leaves or reaches the ground within about this depth on the default strides.
 _CLEARANCE_TOLERANCE_M = 1e-3
+
+#: Most correction passes of the swing clearance (each: correction, pelvis solve, re-check).
+_CLEARANCE_PASSES = 4
 
 #: Sole-angle width (rad) over which the ground-contact region of the foot changes, and the
 #: softness (m) of the CoP clamp to it (numerical smoothing choices, not physiology).
@@ -390,7 +404,7 @@ def _quintic_hermite_accel(u: np.ndarray, duration_s: float) -> np.ndarray:
 def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                        kinematics: PlanarKinematics | None = None,
                        max_iterations: int = 40, tolerance_m: float = 1e-11,
-                       cop: str = "planned",
+                       cop: str = "planned", swing_clearance: bool = True,
                        ) -> tuple[Motion, SynthesisReport]:
     """Synthesise steady running on ``skeleton`` from mechanics; see the module docstring.
 
@@ -401,6 +415,11 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     the ground. The joint-space swing does not conserve angular momentum, so ``"balance"`` drives
     the CoP to the edges of the foot and its jumps give knee-moment spikes of several N m/kg;
     ``"planned"`` keeps the loads consistent with the plan.
+
+    ``swing_clearance`` (default True): where the swing heel or metatarsal heads pass more than
+    1 mm below the ground, correct the swing joint angles (:mod:`biomech.gait.clearance`; the
+    largest change is ``report.max_clearance_correction_deg``). False keeps the swing as built
+    from its key points (the foot may pass through the ground; the report says by how much).
 
     Returns the :class:`~biomech.gait.motion.Motion` (``n_strides`` strides starting at a right
     foot strike) and a :class:`SynthesisReport`.
@@ -463,13 +482,21 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         """Ground x of the heel-metatarsal midpoint given the landing pivot's ground x."""
         return landing_ground_x + (mid_local - x_land)
 
-    def solve(leg_length_m: float, init: np.ndarray | None = None) -> dict:
+    # swing key points per joint: (swing fraction, angle in rad, whether it is a peak)
+    keys = ((inputs.peak_hip_swing_fraction, math.radians(inputs.peak_swing_hip_flexion_deg), True),
+            (inputs.peak_knee_swing_fraction, math.radians(inputs.peak_swing_knee_flexion_deg), True),
+            (SWING_ANKLE_FRACTION, math.radians(inputs.swing_ankle_angle_deg), False))
+
+    def solve(leg_length_m: float, init: np.ndarray | None = None, lift: np.ndarray | None = None
+              ) -> dict:
         """Plan the COM with touchdown COM height ``leg_length_m`` and solve the stride.
 
         Unknown: the pelvis (mid-hip) path over one stride. Given it, the stance leg follows from
         inverse kinematics, the swing leg from its polynomials, and the residual is the model's
         COM minus the planned COM. Solved with Newton-Krylov (the swing leg's mass couples every
-        frame to the stance boundary states). ``init`` is a previous pelvis path (warm start).
+        frame to the stance boundary states). ``init`` is a previous pelvis path (warm start);
+        ``lift`` (swing samples x hip, knee, ankle; rad) is added to the swing's joint angles (the
+        ground-clearance correction).
         """
         roll = dict(touchdown_height_m=leg_length_m, contact_travel_m=travel,
                     early_travel_m=toe_travel(inputs.foot_angle_at_contact_deg),
@@ -495,15 +522,13 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         # velocities (the knee still extending) and the planted foot's stance takes over; forcing
         # the stance velocities on the swing (the knee already flexing at 10-15 rad/s) would make
         # the swing knee hyperextend before contact. The jump is smoothed by the low-pass of the
-        # joint angles (foot slip reported). The swing leg's mass enters the whole-body COM, so
-        # the pelvis solve sees it.
+        # joint angles (the planted foot is then short of its ground point at the strike:
+        # ``max_foot_slip_m``, ~17 mm on the default FR stride). The swing leg's mass enters the
+        # whole-body COM, so the pelvis solve sees it.
         sw_t = t[swing]
         t_to = float(ts[-1])
         tau = (sw_t - t_to) / (T - t_to)
         dt = float(t[1] - t[0])
-        keys = ((inputs.peak_hip_swing_fraction, math.radians(inputs.peak_swing_hip_flexion_deg), True),
-                (inputs.peak_knee_swing_fraction, math.radians(inputs.peak_swing_knee_flexion_deg), True),
-                (SWING_ANKLE_FRACTION, math.radians(inputs.swing_ankle_angle_deg), False))
 
         def legs(pelvis: np.ndarray) -> tuple[np.ndarray, float]:
             th, kn, err = leg.solve(pelvis[stance], ankle_target)
@@ -514,6 +539,8 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             for j, (frac, value, peak) in enumerate(keys):
                 right[swing, j] = swing_path(tau, T - t_to, start[:, j], end[:, j], frac, value, peak,
                                              match_end_velocity=False)
+            if lift is not None:
+                right[swing] += lift
             return right, err
 
         def pose(right: np.ndarray) -> np.ndarray:
@@ -623,34 +650,103 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     sol = solved.get(leg_length) or solve(leg_length)
     if not sol["ok"]:
         raise BiomechError("stance inverse kinematics did not converge for the planned COM path")
-    plan, right, t = sol["plan"], sol["right"], sol["t"]
-    iterations, com_error, ik_err = sol["iterations"], sol["com_error"], sol["ik_err"]
+    t = sol["t"]
     n = t.size
-    com = np.asarray(plan.position_m)[:-1]
-    com_v = np.asarray(plan.velocity_m_s)[:-1]
-    com_a = np.asarray(plan.acceleration_m_s2)[:-1]
+    com = np.asarray(sol["plan"].position_m)[:-1]   # the plan depends on the leg length only
+    px, py = idx["pelvis_tx"], idx["pelvis_ty"]
 
     def shifted(y: np.ndarray) -> np.ndarray:  # the left leg is half a stride behind
         return np.roll(y, n_step, axis=0)
 
+    def low_passed(right: np.ndarray, t_eval: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Joint angles, velocities and accelerations at ``t_eval`` of both legs (the left half a
+        stride behind) with their harmonics up to the cut-off; trunk and pelvis tilt set, pelvis
+        translation zero."""
+        q_ = np.zeros((t_eval.size, len(names)))
+        qd_, qdd_ = np.zeros_like(q_), np.zeros_like(q_)
+        for j, base in enumerate(LEG_JOINTS):
+            for side, series in (("r", right[:, j]), ("l", shifted(right[:, j]))):
+                c = idx[f"{base}_{side}"]
+                q_[:, c], qd_[:, c], qdd_[:, c] = fourier_lowpass(series, T, t_eval,
+                                                                  inputs.kinematics_cutoff_hz)
+        q_[:, idx["pelvis_tilt"]] = tilt
+        q_[:, idx["lumbar_extension"]] = lumbar
+        return q_, qd_, qdd_
+
+    # Swing clearance. Where the low-passed swing heel or metatarsal heads pass more than the
+    # tolerance below the ground, the swing joint angles get the smoothest correction that lifts
+    # them (biomech.gait.clearance: zero at toe-off, touchdown and the key points, each joint
+    # inside the range it spans over the uncorrected stride), the pelvis is solved again, and
+    # this repeats on the new motion (the lift is linearised). Points at most the tolerance deep
+    # (the low-pass at toe-off and touchdown) may not get deeper.
+    swing = t > t_c + 1e-12
+    t_to = float(t[~swing][-1])
+    tau_sw = (t[swing] - t_to) / (T - t_to)
+    lift = np.zeros((int(swing.sum()), len(LEG_JOINTS)))
+    span = np.column_stack([sol["right"].min(axis=0), sol["right"].max(axis=0)])   # (joint, 2) rad
+    points = (foot.heel, foot.mtp)
+    clearance_passes, not_corrected = 0, ""
+
+    def placed(q_: np.ndarray) -> np.ndarray:
+        """``q_`` (one stride at the samples ``t``) with the pelvis placed so the model's COM is
+        the planned one."""
+        q_ = q_.copy()
+        q_[:, [px, py]] = 0.0
+        q_[:, [px, py]] = com - kin.com(q_)
+        return q_
+
+    def swing_heights(q_: np.ndarray) -> np.ndarray:
+        """(swing samples, 2) heights (m) of the right heel and metatarsal heads."""
+        q_ = placed(q_)
+        return np.column_stack([kin.point(q_, "calcn_r", np.asarray(pt))[swing, 1] for pt in points])
+
+    for _ in range(_CLEARANCE_PASSES if swing_clearance else 0):
+        q1 = low_passed(sol["right"], t)[0]
+        heights = swing_heights(q1)
+        if heights.min() >= -_CLEARANCE_TOLERANCE_M:
+            break
+        step = math.radians(0.01)
+        jac = np.empty(heights.shape + (len(LEG_JOINTS),))
+        for j, base in enumerate(LEG_JOINTS):
+            qp = q1.copy()
+            qp[:, idx[f"{base}_r"]] += step
+            jac[:, :, j] = (swing_heights(qp) - heights) / step
+        floor = np.where(heights < -_CLEARANCE_TOLERANCE_M, 0.0, np.minimum(heights, 0.0))
+        try:
+            lift = lift + clearance_correction(tau_sw, heights, jac, [(f, pk) for f, _, pk in keys],
+                                               floor_m=floor, angle_rad=sol["right"][swing],
+                                               range_rad=span)
+        except BiomechError:
+            not_corrected = "no smooth correction keeps the joints inside their ranges over the stride"
+            break
+        new = solve(leg_length, sol["pelvis"], lift)
+        if not new["ok"]:
+            not_corrected = "the stance leg cannot reach the pelvis path of the corrected swing"
+            break
+        sol = new
+        clearance_passes += 1
+    correction_deg = float(np.degrees(np.max(np.abs(lift)))) if clearance_passes else 0.0
+    if clearance_passes:
+        j_max = int(np.argmax(np.max(np.abs(lift), axis=0)))
+        report_notes.append(
+            f"swing joint angles corrected so the swing foot clears the ground (largest change "
+            f"{correction_deg:.1f} deg, {LEG_JOINTS[j_max]}; {clearance_passes} pass(es))")
+        log.info(report_notes[-1])
+    plan, right = sol["plan"], sol["right"]
+    iterations, com_error, ik_err = sol["iterations"], sol["com_error"], sol["ik_err"]
+    com_v = np.asarray(plan.velocity_m_s)[:-1]
+    com_a = np.asarray(plan.acceleration_m_s2)[:-1]
+
     # smooth periodic angles with analytic derivatives
     n_strides = inputs.n_strides
     t_all = np.arange(n * n_strides + 1) * (T / n)
-    q = np.zeros((t_all.size, len(names)))
-    qd, qdd = np.zeros_like(q), np.zeros_like(q)
-    for j, base in enumerate(LEG_JOINTS):
-        for side, series in (("r", right[:, j]), ("l", shifted(right[:, j]))):
-            c = idx[f"{base}_{side}"]
-            q[:, c], qd[:, c], qdd[:, c] = fourier_lowpass(series, T, t_all, inputs.kinematics_cutoff_hz)
-    q[:, idx["pelvis_tilt"]] = tilt
-    q[:, idx["lumbar_extension"]] = lumbar
+    q, qd, qdd = low_passed(right, t_all)
     # planned COM over all strides (periodic with a forward shift per stride)
     k = np.arange(t_all.size) % n
     stride_len = stride.direction_sign * stride.stride_length_m   # signed, m per stride
     shift = (np.arange(t_all.size) // n) * stride_len
     P = com[k] + np.column_stack([shift, np.zeros_like(shift)])
     V, A = com_v[k], com_a[k]
-    px, py = idx["pelvis_tx"], idx["pelvis_ty"]
     q[:, [px, py]] = P - kin.com(q)
     qd[:, [px, py]] = V - kin.com_velocity(q, qd)
     qdd[:, [px, py]] = 0.0
@@ -724,19 +820,28 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                                free_moment_nm=np.zeros((t_all.size, 3)))
     resid = hdot - moment_total
 
-    # checks on the result: foot slip in stance, swing clearance
-    slip, clearance, lowest = 0.0, np.inf, ("", 0.0)
+    # checks on the result. Foot slip: how far the low-pass moves a heel or metatarsal-head
+    # point that the unfiltered stance keeps on the ground (the stance foot rolls over fixed
+    # ground points), over the first stride (the motion is periodic).
+    q_raw = np.zeros((n, len(names)))
+    for j, base in enumerate(LEG_JOINTS):
+        q_raw[:, idx[f"{base}_r"]], q_raw[:, idx[f"{base}_l"]] = right[:, j], shifted(right[:, j])
+    q_raw[:, idx["pelvis_tilt"]], q_raw[:, idx["lumbar_extension"]] = tilt, lumbar
+    q_raw = placed(q_raw)
+    slip = 0.0
+    for side in ("r", "l"):
+        for pt in (foot.heel, foot.mtp):
+            at_raw = kin.point(q_raw, f"calcn_{side}", np.asarray(pt))
+            planted = np.abs(at_raw[:, 1]) < 1e-4
+            if planted.any():
+                moved = kin.point(q[:n], f"calcn_{side}", np.asarray(pt))[planted] - at_raw[planted]
+                slip = max(slip, float(np.max(np.hypot(moved[:, 0], moved[:, 1]))))
+    clearance, lowest = np.inf, ("", 0.0)
     for side, t0 in (("r", 0.0), ("l", T_step)):
         heel = kin.point(q, f"calcn_{side}", tuple(foot.heel))
         mtp = kin.point(q, f"calcn_{side}", tuple(foot.mtp))
         phase = np.mod(t_all - t0, T)
         st_sel = phase <= t_c + 1e-12
-        for pt in (heel, mtp):
-            if st_sel.any():
-                on_ground = st_sel & (np.abs(pt[:, 1]) < 1e-4)
-                if on_ground.sum() > 2:
-                    xs = pt[on_ground, 0] - stride_len * np.floor((t_all[on_ground] - t0) / T + 1e-9)
-                    slip = max(slip, float(np.ptp(np.round(xs, 12))) if xs.size else 0.0)
         sw = ~st_sel
         if sw.any():
             # heel and metatarsal heads only: the rigid foot has no toe joint, so its toe tip
@@ -747,10 +852,11 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
                     clearance = float(pt[k, 1])
                     lowest = (f"{point} ({side})", 100.0 * phase[k] / T)
     if clearance < -_CLEARANCE_TOLERANCE_M:
-        # the swing key points and the stance's toe-off state do not clear the ground at this
-        # stride: reported (note, warning, experiment table), not hidden or corrected
+        # no smooth correction within the joint ranges lifted the swing foot (see above):
+        # reported (note, warning, experiment table), not hidden
         note = (f"swing foot passes {-1000 * clearance:.0f} mm below the ground ({lowest[0]} at "
-                f"{lowest[1]:.0f} % of that leg's stride from foot strike)")
+                f"{lowest[1]:.0f} % of that leg's stride from foot strike)"
+                + (f"; not corrected: {not_corrected}" if not_corrected else ""))
         log.warning(note)
         report_notes.append(note)
 
@@ -767,7 +873,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         rms_residual_moment_nm=float(np.sqrt(np.mean(resid**2))),
         cop_clamped_fraction=float(np.mean(clamped[~in_flight])) if (~in_flight).any() else 0.0,
         leg_stiffness_n_m=plan.leg_stiffness_n_m, vertical_stiffness_n_m=plan.vertical_stiffness_n_m,
-        notes=tuple(report_notes))
+        notes=tuple(report_notes), max_clearance_correction_deg=correction_deg)
     return motion, report
 
 

@@ -103,6 +103,8 @@ QUALITY: dict[str, Quantity] = {
     "so_failed_frames": Quantity("Static-optimization failed frames", "frames", short="SO failed"),
     "swing_foot_below_ground_mm": Quantity("Swing foot below the ground", "mm",
                                            short="Swing foot below ground"),
+    "swing_clearance_correction_deg": Quantity("Swing joint correction for ground clearance", "deg",
+                                               short="Swing clearance correction"),
     "max_foot_slip_mm": Quantity("Max planted-foot slip", "mm", short="Foot slip"),
 }
 
@@ -569,8 +571,10 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
                   "(Hicks et al. 2015, J Biomech Eng 137:020905); peak residual moments below 75 N m and "
                   "peak reserve torques below 10 % of the joint moment (OpenSim documentation, "
                   "'Simulation with OpenSim - Best Practices'). Synthesised gait: the swing foot should "
-                  "clear the ground (0 mm below it) and a planted foot should not slide (the "
-                  "kinematic low-pass lets it move about a millimetre).", ""]
+                  "clear the ground (0 mm below it; where it would not, the synthesis corrects the "
+                  "swing angles and the correction column says by how much) and a planted foot should "
+                  "not slide (the 15 Hz kinematic low-pass smooths the touchdown impact, so at the "
+                  "strike the foot is short of its ground point by up to about 2 cm).", ""]
 
     failed = runs[runs["status"] != "done"]
     if len(failed):

@@ -70,11 +70,22 @@ def test_opensim_inverse_dynamics_pelvis_residual_forces_vanish(run):
     assert np.max(np.abs(tilt)) == pytest.approx(report.max_residual_moment_nm, rel=1e-6, abs=1e-6)
 
 
-def test_stance_foot_slips_less_than_two_millimetres_after_the_15_hz_low_pass(run):
+def test_foot_slip_reports_how_far_the_low_pass_moves_the_planted_heel(run):
     # the joint angles keep their harmonics up to 15 Hz (as measured kinematics are filtered
-    # before inverse dynamics), so the planted foot moves by about a millimetre (the swing
-    # lift's start slope is a kink at toe-off that the filter spreads into late stance)
-    assert run[3].max_foot_slip_m < 2e-3
+    # before inverse dynamics), which smears the touchdown impact into early stance: at foot
+    # strike the heel is still short of the ground point it is planted on. The report must not
+    # understate that: its slip is at least the heel's distance, at the strike, from where it
+    # lies in mid foot-flat (25-40 % of stance, where the low-pass barely moves it; 2 mm slack).
+    sk, kin, motion, report = run
+    heel = kin.point(motion.q, "calcn_r", np.array(sk.landmarks_m["heel_r"][1]))
+    t = motion.time_s
+    strike, off = motion.events["foot_strike_r"][0], motion.events["toe_off_r"][0]
+    flat = (t >= strike + 0.25 * (off - strike)) & (t <= strike + 0.40 * (off - strike))
+    ground = np.array([heel[flat, 0].mean(), 0.0])
+    at_strike = float(np.hypot(*(heel[np.argmin(np.abs(t - strike))] - ground)))
+    assert report.max_foot_slip_m >= at_strike - 2e-3
+    # measured 16.8 mm on the default FR stride; bounded so a worse touchdown is caught
+    assert report.max_foot_slip_m < 0.025
 
 
 def _lowest_swing_point_m(sk, kin, motion):
@@ -104,17 +115,48 @@ def test_swing_clearance_is_what_the_motion_has_and_a_default_foot_clears_the_gr
     assert not any("below the ground" in note for note in report.notes)
 
 
-def test_a_swing_foot_through_the_ground_is_noted_with_its_depth():
+@pytest.fixture(scope="module")
+def br_fast():
     # scenario: backward running at 3.5 m/s with the BR defaults: the time-reversed swing key
-    # points let the swing forefoot pass through the ground in early swing (README, known gap)
+    # points let the swing forefoot pass through the ground in early swing unless corrected
     sk = skeleton()
     kin = PlanarKinematics.from_skeleton(sk)
-    motion, report = synthesise_running(sk, running_inputs("backward", speed_m_s=3.5), kinematics=kin)
+    inputs = running_inputs("backward", speed_m_s=3.5)
+    return (sk, kin, synthesise_running(sk, inputs, kinematics=kin, swing_clearance=False),
+            synthesise_running(sk, inputs, kinematics=kin))
+
+
+def test_a_swing_foot_through_the_ground_is_noted_with_its_depth(br_fast):
+    sk, kin, (motion, report), _ = br_fast
     depth_mm = -1000 * _lowest_swing_point_m(sk, kin, motion)
-    assert depth_mm > 1.0
+    assert depth_mm > 10.0
     assert report.min_swing_clearance_m == pytest.approx(-depth_mm / 1000, abs=1e-9)
+    assert report.max_clearance_correction_deg == 0.0
     notes = [n for n in report.notes if "below the ground" in n]
     assert len(notes) == 1 and f"{depth_mm:.0f} mm below the ground" in notes[0]
+
+
+def test_the_clearance_correction_lifts_the_swing_foot_and_keeps_the_plan(br_fast):
+    sk, kin, (raw, _), (motion, report) = br_fast
+    # the swing heel and metatarsal heads stay above the ground (1 mm: the low-pass), said so
+    assert _lowest_swing_point_m(sk, kin, motion) >= -1e-3
+    assert report.min_swing_clearance_m == pytest.approx(_lowest_swing_point_m(sk, kin, motion), abs=1e-9)
+    assert not any("below the ground" in n for n in report.notes)
+    assert 1.0 < report.max_clearance_correction_deg < 30.0
+    assert any("corrected so the swing foot clears the ground" in n for n in report.notes)
+    # the COM plan, hence GRF and CoP, is untouched; the pelvis follows the swing leg's mass
+    np.testing.assert_allclose(kin.com(motion.q), kin.com(raw.q), atol=1e-9)
+    for side in ("r", "l"):
+        np.testing.assert_array_equal(motion.loads[side].force_n, raw.loads[side].force_n)
+    # no joint leaves the range it spans in the uncorrected stride (0.6 deg: the low-pass and the
+    # stance's response to the new pelvis path), and the touchdown angles barely move
+    names = list(motion.coordinate_names)
+    t = motion.time_s
+    strike = int(np.argmin(np.abs(t - motion.events["foot_strike_r"][1])))
+    for joint in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
+        a, b = np.degrees(raw.q[:, names.index(joint)]), np.degrees(motion.q[:, names.index(joint)])
+        assert a.min() - 0.6 <= b.min() and b.max() <= a.max() + 0.6, joint
+        assert abs(b[strike] - a[strike]) < 0.6, joint
 
 
 def _knee(motion, side="r"):

@@ -200,3 +200,17 @@ def test_an_unreachable_knee_at_contact_takes_the_nearest_reachable_and_says_so(
     note = report.notes[0]
     assert note.startswith("knee_flexion_at_contact_deg: 5 deg is not reachable")
     assert f"used the nearest, {knee0:.1f} deg" in note
+
+
+def test_a_swing_the_correction_cannot_lift_within_the_joint_ranges_is_reported():
+    # scenario: backward walking at 1.3 m/s (faster than its 0.8 m/s default): the swing
+    # forefoot passes several cm below the ground and no smooth correction keeps the joints in the
+    # ranges they span over the stride; the synthesis says so instead of bending further
+    sk = skeleton()
+    kin = PlanarKinematics.from_skeleton(sk)
+    motion, report = synthesise_running(sk, walking_inputs("backward", speed_m_s=1.3), kinematics=kin)
+    assert report.max_clearance_correction_deg == 0.0
+    assert report.min_swing_clearance_m < -0.02
+    notes = [n for n in report.notes if "below the ground" in n]
+    assert len(notes) == 1 and f"{-1000 * report.min_swing_clearance_m:.0f} mm below" in notes[0]
+    assert "not corrected: no smooth correction keeps the joints inside their ranges" in notes[0]

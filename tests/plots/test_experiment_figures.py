@@ -49,11 +49,11 @@ def test_make_figures_writes_valid_pngs_and_summary(figures):
     assert "| forward | 2.5 | 1/1 |" in summary and "| backward | 3.5 | 1/1 |" in summary
     assert "curves_2.5ms.png" in summary
     # the quality table has the synthesis checks: swing foot below the ground (synthetic BR:
-    # 4 mm per m/s) and planted-foot slip
-    assert "Swing foot below ground (mm) | Foot slip (mm) |" in summary
+    # 4 mm per m/s), the swing's clearance correction (BR: 3 deg per m/s) and planted-foot slip
+    assert "Swing foot below ground (mm) | Swing clearance correction (deg) | Foot slip (mm) |" in summary
     assert "| backward | 3.5 | done |" in summary
     row = next(line for line in summary.splitlines() if "| backward | 3.5 | done |" in line)
-    assert row.rstrip().endswith("| 14.0 | 1.20 |")
+    assert row.rstrip().endswith("| 14.0 | 10.5 | 1.20 |")
 
 
 def test_failed_runs_are_skipped_with_a_warning(figures, caplog):
