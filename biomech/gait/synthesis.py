@@ -856,7 +856,9 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
         # reported (note, warning, experiment table), not hidden
         note = (f"swing foot passes {-1000 * clearance:.0f} mm below the ground ({lowest[0]} at "
                 f"{lowest[1]:.0f} % of that leg's stride from foot strike)"
-                + (f"; not corrected: {not_corrected}" if not_corrected else ""))
+                + ("" if not not_corrected else
+                   f"; not corrected further: {not_corrected}" if clearance_passes else
+                   f"; not corrected: {not_corrected}"))
         log.warning(note)
         report_notes.append(note)
 
