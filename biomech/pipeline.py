@@ -231,7 +231,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
                    kinematics: PlanarKinematics | None = None, exponent: float = 2.0,
                    reserve_optimal_force_nm: float = DEFAULT_RESERVE_OPTIMAL_FORCE_NM,
                    hysteresis: float = DEFAULT_HYSTERESIS,
-                   sides: tuple[str, ...] = ("r", "l")) -> xr.Dataset:
+                   sides: tuple[str, ...] = ("r", "l"), tendon: str = "rigid") -> xr.Dataset:
     """Analyse ``motion`` on ``model``.
 
     Parameters
@@ -249,6 +249,11 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     reserve_optimal_force_nm : optimal force of the reserve actuator on every solved coordinate
     hysteresis : tendon hysteresis (fraction of the unloading energy lost)
     sides : legs to analyse
+    tendon : ``"rigid"`` (default): static optimization with rigid tendons, as OpenSim's
+        StaticOptimization; ``"compliant"``: tendons on their De Groote curve in equilibrium with
+        the fibres, iterated to a fixed point (:mod:`biomech.muscles.compliant`; attrs
+        ``compliant_iterations``, ``compliant_converged``, ``compliant_max_change_n``); the
+        fibre lengths and velocities of the metabolic model follow the chosen tendons
 
     Returns
     -------
@@ -273,6 +278,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     from biomech.osim.joint_reaction import joint_reactions
     from biomech.osim.muscle_export import export_muscle_capacity, locked_coordinates
 
+    if tendon not in ("rigid", "compliant"):
+        raise ValueError(f"tendon: expected 'rigid' or 'compliant', got {tendon!r}")
     if isinstance(model, LoadedModel):
         groups = model.groups if groups is None else groups
         model = model.model
@@ -301,9 +308,20 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         arms = np.array(capacity.moment_arm_m)
         arms[:, :, [names.index(c) for c in locked]] = 0.0
         capacity = dataclasses.replace(capacity, moment_arm_m=arms)
-    sol = solve_static_optimization(capacity, tau, exponent=exponent,
-                                    reserve_optimal_force_nm=reserve_optimal_force_nm,
-                                    residual_coordinates=ground + locked)
+    so_options = dict(exponent=exponent, reserve_optimal_force_nm=reserve_optimal_force_nm,
+                      residual_coordinates=ground + locked)
+    compliant_attrs: dict[str, float | int] = {}
+    if tendon == "compliant":
+        from biomech.muscles.compliant import solve_compliant_static_optimization
+        from biomech.osim.muscle_export import muscle_parameters
+
+        comp = solve_compliant_static_optimization(capacity, tau, muscle_parameters(work), **so_options)
+        sol, capacity = comp.solution, comp.capacity
+        compliant_attrs = {"compliant_iterations": comp.iterations,
+                           "compliant_converged": int(comp.converged),
+                           "compliant_max_change_n": comp.max_change_n}
+    else:
+        sol = solve_static_optimization(capacity, tau, **so_options)
     muscles = list(sol.muscle_names)
     solved = list(sol.coordinate_names)
     idx = [names.index(c) for c in solved]
@@ -335,8 +353,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     cap_nm[:, acting] = moment_capacity_nm(capacity, tau)[:, acting]
     data["muscle_capacity_nm"] = (("time", "coordinate"), cap_nm, {
         "units": "N m", "description": "largest muscle moment in the direction of the joint moment, "
-        "each coordinate alone (muscles pulling that way fully active, passive forces included; rigid "
-        "tendons); NaN where no muscle acts"})
+        "each coordinate alone (muscles pulling that way fully active, passive forces included; "
+        f"{tendon} tendons); NaN where no muscle acts"})
     data["so_status"] = (("time",), sol.status,
                          {"description": "0 optimal, 1 not converged, 2 infeasible"})
 
@@ -415,7 +433,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     data["pf_angle_clipped"] = (("time", "side"), clipped,
                                 {"description": f"knee angle outside {PF_RANGE_DEG} deg, clipped"})
 
-    # --- tendon energy (rigid-tendon forces on the De Groote tendon curve) -----------------
+    # --- tendon energy (the solved tendon forces on the De Groote tendon curve) -------------
     ms = work.getMuscles()
     f0 = np.array([ms.get(n).getMaxIsometricForce() for n in muscles])
     ls = np.array([ms.get(n).getTendonSlackLength() for n in muscles])
@@ -482,6 +500,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         "body_weight_n": weight, "mass_kg": setup.mass_kg,
         "static_optimization_exponent": exponent,
         "reserve_optimal_force_nm": reserve_optimal_force_nm, "tendon_hysteresis": hysteresis,
+        "tendon_model": tendon, **compliant_attrs,
         "residual_coordinates": ground, "locked_coordinates": locked,
         "reserve_only_coordinates": reserve_only,
         **residual_stats,

@@ -205,6 +205,13 @@ def test_pf_methods_agree_in_order_of_magnitude(one_stride):
     assert 0.5 < ratio < 2.0
 
 
+def _largest_reserve_nm(ds, coordinate: str) -> tuple[float, float]:
+    """(largest |reserve|, peak |joint moment|) of one coordinate, N m."""
+    j = list(ds.coordinate.values).index(coordinate)
+    return (float(np.abs(ds.reserve_moment_nm.values[:, j]).max()),
+            float(np.abs(ds.joint_moment_nm.values[:, j]).max()))
+
+
 def test_right_leg_reserves_stay_small(one_stride):
     # OpenSim's guide for muscle-driven simulations: peak reserve moments "typically less than
     # 10% of the peak joint torque" (OpenSim documentation, "Reserves and Residuals"). Measured on
@@ -216,11 +223,8 @@ def test_right_leg_reserves_stay_small(one_stride):
     # knee moment is 190 N m and the generic model's quadriceps can make 159 N m, all four fully
     # active: muscle_capacity_nm): reported, not bounded.
     _, ds = one_stride
-    coords = list(ds.coordinate.values)
     for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
-        j = coords.index(c)
-        peak = np.abs(ds.joint_moment_nm.values[:, j]).max()
-        reserve = np.abs(ds.reserve_moment_nm.values[:, j]).max()
+        reserve, peak = _largest_reserve_nm(ds, c)
         assert reserve < 0.10 * peak, f"{c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
     assert ds.attrs["reserve_optimal_force_nm"] == 1.0
 
@@ -267,3 +271,19 @@ def test_every_complete_stride_of_the_trial(trial):
                 lo, hi = KNEE_MOMENT_NM_PER_KG
                 assert lo <= peaks["moment_nm_per_kg"] <= hi, label
                 assert KNEE_CONTACT_BW[0] <= peaks["contact_bw"] <= KNEE_CONTACT_BW[1], label
+
+
+def test_compliant_tendons_keep_the_right_leg_reserves_below_five_percent(trial, one_stride):
+    # The issue's criterion (reserves below 5 % of the peak joint moment), on measured running:
+    # with compliant tendons in equilibrium (biomech.muscles.compliant) the push-off no longer
+    # asks the plantarflexor fibres to shorten as fast as the joint turns. Measured 2026-11-26:
+    # right hip 2.9 %, knee 1.7 %, ankle 0.7 % (rigid: 4.9, 3.3, 5.3 %); left 7.0, 9.1, 6.1 %
+    # (rigid 9.4, 18.1, 12.2 %); 62 iterations.
+    model, *_ = trial
+    stride, rigid = one_stride
+    ds = analyse_motion(model, stride, groups=HAMNER_GROUPS, tendon="compliant")
+    assert ds.attrs["compliant_converged"] == 1
+    for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
+        reserve, peak = _largest_reserve_nm(ds, c)
+        assert reserve < 0.05 * peak, f"{c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
+        assert reserve < _largest_reserve_nm(rigid, c)[0], c

@@ -156,7 +156,8 @@ def run_one(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
                         kinematics=ctx.kinematics,
                         exponent=float(analyses["static_optimization_exponent"]),
                         reserve_optimal_force_nm=float(analyses["reserve_optimal_force_nm"]),
-                        hysteresis=float(analyses["tendon_hysteresis"]))
+                        hysteresis=float(analyses["tendon_hysteresis"]),
+                        tendon=str(analyses.get("tendon", "rigid")))
     ds = muscle_powers(ds, ctx.model, motion)
     rid = run_id(config)
     ds.attrs["run_id"] = rid

@@ -210,6 +210,9 @@ class Analyses(_Strict):
     # fraction of tendon unloading work lost: 0.07 Ker 1981 (default of biomech.energetics.tendon);
     # published 0.06-0.18 (Bennett et al. 1986; Maganaris & Paul 2002); above 0.5 is not tendon
     tendon_hysteresis: Annotated[float, AfterValidator(_range_check(0.0, 0.5, ""))] = 0.07
+    # static optimization with rigid tendons (OpenSim's StaticOptimization) or with compliant
+    # tendons in equilibrium with the fibres (biomech.muscles.compliant)
+    tendon: Literal["rigid", "compliant"] = "rigid"
 
 
 def _list_of(info: ParamInfo) -> Any:

@@ -222,7 +222,8 @@ def _base_config(exp: Experiment) -> dict[str, Any]:
         "schema": CONFIG_SCHEMA,
         "subject": {"mass_kg": float(mass), "height_m": float(height)},
         "model": {"spec": _relative_to_repo(spec_path), "spec_sha256": _sha256(spec_path)},
-        "analyses": {k: float(v) for k, v in exp.analyses.model_dump().items()},
+        "analyses": {k: v if isinstance(v, str) else float(v)
+                     for k, v in exp.analyses.model_dump().items()},
     }
     if exp.run_function and exp.run_function != DEFAULT_RUN_FUNCTION:
         config["run_function"] = exp.run_function

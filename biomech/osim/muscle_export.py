@@ -149,6 +149,29 @@ def tendon_strain_at_one_norm_force(model: osim.Model) -> np.ndarray:
     return out
 
 
+def muscle_parameters(model: osim.Model):
+    """Hill-model parameters of every muscle (model order) as
+    :class:`biomech.muscles.compliant.MuscleParameters`, for the compliant-tendon static
+    optimization, which uses the De Groote curves: every muscle must be a
+    ``DeGrooteFregly2016Muscle`` (pass the model through :func:`with_rigid_tendon_muscles`
+    first; a ValueError names the first that is not)."""
+    from biomech.muscles.compliant import MuscleParameters
+
+    ms = model.getMuscles()
+    rows = []
+    for i in range(ms.getSize()):
+        mu = osim.DeGrooteFregly2016Muscle.safeDownCast(ms.get(i))
+        if mu is None:
+            raise ValueError(f"muscle {ms.get(i).getName()!r} is a {ms.get(i).getConcreteClassName()}, "
+                             "not a DeGrooteFregly2016Muscle: compliant tendons need the De Groote curves")
+        rows.append((mu.getName(), mu.getMaxIsometricForce(), mu.getOptimalFiberLength(),
+                     mu.getTendonSlackLength(), mu.getPennationAngleAtOptimalFiberLength(),
+                     mu.getMaxContractionVelocity(), mu.get_tendon_strain_at_one_norm_force(),
+                     mu.get_passive_fiber_strain_at_one_norm_force(), mu.get_active_force_width_scale()))
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
+    return MuscleParameters(tuple(cols[0]), *(np.array(c, dtype=float) for c in cols[1:]))
+
+
 def locked_coordinates(model: osim.Model) -> list[str]:
     """Names of the coordinates locked by default (``locked`` property true), CoordinateSet order."""
     cs = model.getCoordinateSet()

@@ -65,6 +65,8 @@ BAD = [
      "sweep.mode: got 'grid'; expected 'product' or 'zip'"),
     ({"name": "x", "executor": {"kind": "slurm"}}, "executor.kind: got 'slurm'; expected 'local' or 'dask'"),
     ({"name": "x", "gait": {"source": "video"}}, "gait.source: got 'video'; expected 'synthesis' or 'files'"),
+    ({"name": "x", "analyses": {"tendon": "elastic"}},
+     "analyses.tendon: got 'elastic'; expected 'rigid' or 'compliant'"),
     ({"name": "x y"}, "name: got 'x y'; expected letters, digits, '_', '.', '-' (a folder name)"),
     ({"name": "x", "run_function": "nocolon"}, "run_function: got 'nocolon'; expected 'module:function'"),
     ({}, "name: required field is missing"),
