@@ -112,6 +112,16 @@ def main() -> None:
         verdict = "meets" if ratio >= TARGET else "MISSES"
         print(f"speed ratio (a)/(b), {label} time: {ratio:.1f}x ({verdict} the {TARGET:g}x target)")
 
+    # (c) the pipeline with compliant tendons (the fixed-point static optimization), against (b)
+    def compliant():
+        return analyse_motion(model, motion, spec=spec, skeleton=sk, kinematics=kin,
+                              reserve_optimal_force_nm=RESERVE_NM, tendon="compliant")
+
+    w_c, c_c, ds_c = min((_timed(compliant) for _ in range(2)), key=lambda r: r[1])
+    print(f"(c) analyse_motion, tendon='compliant' (best of 2): {w_c:.3f} s wall / {c_c:.3f} s CPU, "
+          f"{ds_c.attrs['compliant_iterations']} iterations: {c_c / c_pipe:.1f}x the CPU time of (b); "
+          f"(a)/(c) CPU {(c_so + c_jr) / c_c:.1f}x")
+
     # where (b) spends its time: the same calls as inside analyse_motion, CPU time, best of 3
     def cpu(fn):
         runs = [_timed(fn) for _ in range(3)]
