@@ -149,6 +149,24 @@ def tendon_strain_at_one_norm_force(model: osim.Model) -> np.ndarray:
     return out
 
 
+def _de_groote_rigid_state(params, length: np.ndarray, speed: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Rigid-tendon fibre state of De Groote muscles from muscle-tendon length and lengthening
+    speed (n_frames, n_muscles): active force-length, force-velocity and passive multipliers,
+    cos(pennation), normalised fibre length and velocity, as OpenSim's DeGrooteFregly2016Muscle
+    computes them (the fibre takes the length beyond the tendon slack length; constant-thickness
+    pennation; fibre velocity = MTU speed x cos(pennation))."""
+    from biomech.muscles.compliant import active_force_length, force_velocity, passive_force_length
+
+    along = length - params.tendon_slack_length_m
+    fibre = np.hypot(along, params.optimal_fiber_length_m * np.sin(params.pennation_at_optimal_rad))
+    cos_a = along / fibre
+    norm_l = fibre / params.optimal_fiber_length_m
+    norm_v = speed * cos_a / (params.max_contraction_velocity_lopt_s * params.optimal_fiber_length_m)
+    return (active_force_length(norm_l, params.active_force_width_scale), force_velocity(norm_v),
+            passive_force_length(norm_l, params.passive_fiber_strain_at_one_norm_force), cos_a,
+            norm_l, norm_v)
+
+
 def muscle_parameters(model: osim.Model):
     """Hill-model parameters of every muscle (model order) as
     :class:`biomech.muscles.compliant.MuscleParameters`, for the compliant-tendon static
@@ -326,6 +344,19 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
     spans = muscle_coordinate_dependence(work, names)   # (m, k): r_ij can be non-zero
     crossed = [j for j in range(k) if spans[:, j].any()]
     spanning = {j: [i for i in range(m) if spans[i, j]] for j in crossed}
+    # coordinates no muscle spans together (e.g. the right and the left hip) share one velocity
+    # realisation: each muscle's lengthening speed then still comes from one coordinate only
+    colours: list[list[int]] = []
+    for j in crossed:
+        for colour in colours:
+            if not any((spans[:, j] & spans[:, other]).any() for other in colour):
+                colour.append(j)
+                break
+        else:
+            colours.append([j])
+    # De Groote muscles: fibre state and curve values from length and speed in numpy (the same
+    # formulas as OpenSim's, tested), instead of six more OpenSim calls per muscle and frame
+    de_groote = all(osim.DeGrooteFregly2016Muscle.safeDownCast(mu) is not None for mu in muscles)
     col = np.array([index[c] for c in names])
     column_of = {c: j for j, c in enumerate(names)}
     nu = state.getNU()
@@ -340,7 +371,7 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
         (length, "getLength"), (speed, "getLengtheningSpeed"), (fl, "getActiveForceLengthMultiplier"),
         (fv, "getForceVelocityMultiplier"), (fp, "getPassiveForceMultiplier"),
         (cos_a, "getCosPennationAngle"), (norm_l, "getNormalizedFiberLength"),
-        (norm_v, "getNormalizedFiberVelocity"))]
+        (norm_v, "getNormalizedFiberVelocity"))][:2 if de_groote else None]
     lengthening = [mu.getLengtheningSpeed for mu in muscles]
     for f in range(n):
         big_q[col] = q[f]
@@ -353,16 +384,19 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
             coupling[index[c.dependent], kk] = grad
         state.setQ(osim.Vector.createFromMat(big_q))
         work.realizePosition(state)
-        for j in crossed:
-            state.setU(osim.Vector.createFromMat(np.ascontiguousarray(coupling[:, j])))
+        for colour in colours:
+            state.setU(osim.Vector.createFromMat(np.ascontiguousarray(coupling[:, colour].sum(axis=1))))
             work.realizeVelocity(state)
-            rows = spanning[j]
-            dl_dq[f, rows, j] = [lengthening[i](state) for i in rows]
+            for j in colour:
+                rows = spanning[j]
+                dl_dq[f, rows, j] = [lengthening[i](state) for i in rows]
         state.setU(osim.Vector.createFromMat(coupling @ qd[f]))
         work.realizeVelocity(state)
         for out, getters in readers:
             out[f] = [get(state) for get in getters]
     drain_log()
+    if de_groote:
+        fl, fv, fp, cos_a, norm_l, norm_v = _de_groote_rigid_state(muscle_parameters(work), length, speed)
     f0 = np.array([mu.getMaxIsometricForce() for mu in muscles])
     active = f0 * fl * fv * cos_a
     if (negative := active < 0.0).any():
