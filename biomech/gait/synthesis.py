@@ -487,6 +487,17 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             (inputs.peak_knee_swing_fraction, math.radians(inputs.peak_swing_knee_flexion_deg), True),
             (SWING_ANKLE_FRACTION, math.radians(inputs.swing_ankle_angle_deg), False))
 
+    def pose(right: np.ndarray) -> np.ndarray:
+        """Coordinates of one stride from the right leg's joint angles (the left half a stride
+        behind), trunk and pelvis tilt set, pelvis translation zero."""
+        q = np.zeros((right.shape[0], len(names)))
+        q[:, idx["pelvis_tilt"]] = tilt
+        q[:, idx["lumbar_extension"]] = lumbar
+        for j, base in enumerate(LEG_JOINTS):
+            q[:, idx[f"{base}_r"]] = right[:, j]
+            q[:, idx[f"{base}_l"]] = np.roll(right[:, j], n_step, axis=0)
+        return q
+
     def solve(leg_length_m: float, init: np.ndarray | None = None, lift: np.ndarray | None = None
               ) -> dict:
         """Plan the COM with touchdown COM height ``leg_length_m`` and solve the stride.
@@ -542,15 +553,6 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             if lift is not None:
                 right[swing] += lift
             return right, err
-
-        def pose(right: np.ndarray) -> np.ndarray:
-            q = np.zeros((n, len(names)))
-            q[:, idx["pelvis_tilt"]] = tilt
-            q[:, idx["lumbar_extension"]] = lumbar
-            for j, base in enumerate(LEG_JOINTS):
-                q[:, idx[f"{base}_r"]] = right[:, j]
-                q[:, idx[f"{base}_l"]] = np.roll(right[:, j], n_step, axis=0)
-            return q
 
         def residual(x: np.ndarray) -> np.ndarray:
             pelvis = x.reshape(n, 2)
@@ -823,11 +825,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     # checks on the result. Foot slip: how far the low-pass moves a heel or metatarsal-head
     # point that the unfiltered stance keeps on the ground (the stance foot rolls over fixed
     # ground points), over the first stride (the motion is periodic).
-    q_raw = np.zeros((n, len(names)))
-    for j, base in enumerate(LEG_JOINTS):
-        q_raw[:, idx[f"{base}_r"]], q_raw[:, idx[f"{base}_l"]] = right[:, j], shifted(right[:, j])
-    q_raw[:, idx["pelvis_tilt"]], q_raw[:, idx["lumbar_extension"]] = tilt, lumbar
-    q_raw = placed(q_raw)
+    q_raw = placed(pose(right))
     slip = 0.0
     for side in ("r", "l"):
         for pt in (foot.heel, foot.mtp):
