@@ -73,10 +73,6 @@ class ExternalLoad:
         return out[0], out[1], out[2]
 
 
-#: Inputs remembered per coupler (the frames of a few motions); the memo is cleared beyond it.
-_COUPLER_MEMO_SIZE = 20000
-
-
 @dataclass(frozen=True)
 class _Coupler:
     """q_dep = scale * f(q_ind[0], q_ind[1], ...), as in OpenSim's CoordinateCouplerConstraint."""
@@ -101,37 +97,17 @@ class _Coupler:
     def _derivative(self, components: tuple[int, ...], x: osim.Vector) -> float:
         return self.scale * self.function.calcDerivative(self._components[components], x)
 
-    @functools.cached_property
-    def _memo(self) -> dict[tuple[bytes, bool], tuple]:
-        """Function value, gradient (and Hessian) per input, so the stages of one analysis that
-        pose the same frames (inverse dynamics, muscle export, joint reactions) call OpenSim
-        once per frame and coupler."""
-        return {}
-
-    def _value_grad_hess(self, x: np.ndarray, second: bool) -> tuple:
-        x = np.ascontiguousarray(x, dtype=float)
-        key = (x.tobytes(), second)
-        hit = self._memo.get(key) or (self._memo.get((key[0], True)) if not second else None)
-        if hit is not None:
-            return hit
-        if len(self._memo) > _COUPLER_MEMO_SIZE:
-            self._memo.clear()
-        xv = osim.Vector.createFromMat(x)
-        n = len(self.independent)
-        value = self.scale * self.function.calcValue(xv)
-        grad = np.array([self._derivative((i,), xv) for i in range(n)])
-        hess = (np.array([[self._derivative((i, j), xv) for j in range(n)] for i in range(n)])
-                if second else None)
-        self._memo[key] = (value, grad, hess)
-        return value, grad, hess
-
     def evaluate(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray, *, second: bool = True
                  ) -> tuple[float, float, float, np.ndarray]:
         """Value, speed and acceleration of the dependent coordinate, and its gradient
         (``second=False``: the acceleration is left out, NaN, and no second derivative taken)."""
-        value, grad, hess = self._value_grad_hess(x, second)
+        xv = osim.Vector.createFromMat(np.ascontiguousarray(x, dtype=float))
+        n = len(self.independent)
+        value = self.scale * self.function.calcValue(xv)
+        grad = np.array([self._derivative((i,), xv) for i in range(n)])
         if not second:
             return value, float(grad @ xd), float("nan"), grad
+        hess = np.array([[self._derivative((i, j), xv) for j in range(n)] for i in range(n)])
         return value, float(grad @ xd), float(grad @ xdd + xd @ hess @ xd), grad
 
 
