@@ -49,7 +49,8 @@ from biomech.muscles.static_optimization import MuscleCapacity, MuscleSolution, 
 log = logging.getLogger(__name__)
 
 __all__ = ["CompliantSolution", "MuscleParameters", "active_force_length", "compliant_capacity",
-           "force_velocity", "passive_force_length", "solve_compliant_static_optimization"]
+           "curve_multipliers", "fibre_geometry", "force_velocity", "passive_force_length",
+           "solve_compliant_static_optimization"]
 
 # De Groote et al. 2016 (Ann Biomed Eng 44:2922), as in OpenSim's DeGrooteFregly2016Muscle.h
 _FL = ((0.8150671134243542, 1.055033428970575, 0.162384573599574, 0.063303448465465),
@@ -120,6 +121,24 @@ def passive_force_length(norm_fiber_length: np.ndarray, strain_at_one_norm_force
             / (np.exp(_PASSIVE_KPE) - offset))
 
 
+def fibre_geometry(fibre_along_tendon_m: np.ndarray, params: MuscleParameters
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Fibre length (m) and cos(pennation) from the fibre's projection on the tendon line (m),
+    with OpenSim's constant-thickness pennation ``l_M sin(alpha) = l_opt sin(alpha_opt)``."""
+    height = params.optimal_fiber_length_m * np.sin(params.pennation_at_optimal_rad)
+    fibre = np.hypot(fibre_along_tendon_m, height)
+    return fibre, fibre_along_tendon_m / fibre
+
+
+def curve_multipliers(norm_fiber_length: np.ndarray, norm_fiber_velocity: np.ndarray,
+                      params: MuscleParameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Active force-length, force-velocity and passive multipliers of each muscle's De Groote
+    curves at normalised fibre length and velocity."""
+    return (active_force_length(norm_fiber_length, params.active_force_width_scale),
+            force_velocity(norm_fiber_velocity),
+            passive_force_length(norm_fiber_length, params.passive_fiber_strain_at_one_norm_force))
+
+
 def compliant_capacity(capacity: MuscleCapacity, params: MuscleParameters, tendon_force_n: np.ndarray,
                        *, cutoff_hz: float = 15.0) -> MuscleCapacity:
     """Force capacities of the muscles when each tendon carries ``tendon_force_n`` (n_frames,
@@ -140,15 +159,11 @@ def compliant_capacity(capacity: MuscleCapacity, params: MuscleParameters, tendo
         TendonCurve(strain_at_one_norm_force=float(e)).strain(force[:, i] / f0[i])
         for i, e in enumerate(params.tendon_strain_at_one_norm_force)])
     lt = lts * (1.0 + strain)
-    height = lopt * np.sin(params.pennation_at_optimal_rad)
-    along = np.maximum(lmt - lt, 1e-6)           # a tendon cannot take more than the MTU length
-    lm = np.hypot(along, height)
-    cos_a = along / lm
+    # a tendon cannot take more than the MTU length
+    lm, cos_a = fibre_geometry(np.maximum(lmt - lt, 1e-6), params)
     vm = _fibre_velocity(t, lm, lmt, cutoff_hz)
     norm_l, norm_v = lm / lopt, vm / (params.max_contraction_velocity_lopt_s * lopt)
-    fl = active_force_length(norm_l, params.active_force_width_scale)
-    fv = force_velocity(norm_v)
-    fp = passive_force_length(norm_l, params.passive_fiber_strain_at_one_norm_force)
+    fl, fv, fp = curve_multipliers(norm_l, norm_v, params)
     diagnostics = {**capacity.diagnostics, "norm_fiber_length": norm_l, "norm_fiber_velocity": norm_v,
                    "pennation_rad": np.arccos(np.clip(cos_a, -1.0, 1.0)),
                    "active_force_length_multiplier": fl, "force_velocity_multiplier": fv,

@@ -155,16 +155,12 @@ def _de_groote_rigid_state(params, length: np.ndarray, speed: np.ndarray) -> tup
     cos(pennation), normalised fibre length and velocity, as OpenSim's DeGrooteFregly2016Muscle
     computes them (the fibre takes the length beyond the tendon slack length; constant-thickness
     pennation; fibre velocity = MTU speed x cos(pennation))."""
-    from biomech.muscles.compliant import active_force_length, force_velocity, passive_force_length
+    from biomech.muscles.compliant import curve_multipliers, fibre_geometry
 
-    along = length - params.tendon_slack_length_m
-    fibre = np.hypot(along, params.optimal_fiber_length_m * np.sin(params.pennation_at_optimal_rad))
-    cos_a = along / fibre
+    fibre, cos_a = fibre_geometry(length - params.tendon_slack_length_m, params)
     norm_l = fibre / params.optimal_fiber_length_m
     norm_v = speed * cos_a / (params.max_contraction_velocity_lopt_s * params.optimal_fiber_length_m)
-    return (active_force_length(norm_l, params.active_force_width_scale), force_velocity(norm_v),
-            passive_force_length(norm_l, params.passive_fiber_strain_at_one_norm_force), cos_a,
-            norm_l, norm_v)
+    return (*curve_multipliers(norm_l, norm_v, params), cos_a, norm_l, norm_v)
 
 
 def muscle_parameters(model: osim.Model):

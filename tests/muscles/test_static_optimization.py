@@ -409,6 +409,12 @@ def test_force_capacities_follow_the_muscle_curves(running):
                                 for i in range(ms.getSize())])
         ok = d["force_velocity_multiplier"][f] >= 0
         assert np.abs(so_capacity * cos_a[f] - cap.active_force_n[f])[ok].max() < 1e-8
+        # the exported fibre state (computed in numpy for De Groote muscles) is OpenSim's
+        for key, getter in (("norm_fiber_length", "getNormalizedFiberLength"),
+                            ("norm_fiber_velocity", "getNormalizedFiberVelocity"),
+                            ("passive_force_multiplier", "getPassiveForceMultiplier")):
+            opensim = np.array([getattr(ms.get(i), getter)(state) for i in range(ms.getSize())])
+            np.testing.assert_allclose(d[key][f], opensim, rtol=1e-10, atol=1e-12, err_msg=key)
 
 
 def test_export_errors(running):
