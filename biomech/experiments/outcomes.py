@@ -26,8 +26,8 @@ OUTCOMES = (
     "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
-    "so_failed_frames", "swing_foot_below_ground_mm", "swing_clearance_correction_deg",
-    "max_foot_slip_mm",
+    "so_failed_frames", "tendon_equilibrium_change_n", "swing_foot_below_ground_mm",
+    "swing_clearance_correction_deg", "max_foot_slip_mm",
 )
 #: Tolerance (rad or m) on the first and last frame of a periodic record.
 _PERIODIC_TOL = 1e-6
@@ -169,7 +169,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
         ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share`` (largest reserve / that
         coordinate's peak joint moment), ``so_failed_frames`` (from
-        the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them);
+        the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them),
+        ``tendon_equilibrium_change_n`` (compliant tendons: the largest tendon-force change of the
+        last fixed-point iteration, N, at most 1 N when it converged; NaN with rigid tendons);
         synthesis checks from the attrs the experiment runner sets (NaN for measured motions):
         ``swing_foot_below_ground_mm`` (how far the swing heel or metatarsal heads pass below the
         ground, 0 when the foot clears it), ``swing_clearance_correction_deg`` (largest change of a
@@ -224,6 +226,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     out["max_reserve_share"] = float(ds.attrs.get("max_reserve_fraction_of_peak_moment",
                                                   ds.attrs.get("max_reserve_share", math.nan)))
     out["so_failed_frames"] = int(ds.attrs.get("so_failed_frames", -1))
+    out["tendon_equilibrium_change_n"] = float(ds.attrs.get("compliant_max_change_n", math.nan))
     # synthesis checks (NaN for a motion read from files): how far the swing foot passes below
     # the ground, how much the swing was corrected to clear it, how far a planted foot slides
     out["swing_foot_below_ground_mm"] = 1000.0 * float(

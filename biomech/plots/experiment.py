@@ -52,6 +52,7 @@ from biomech.plots.results import (  # noqa: E402
     load_experiment,
     load_runs,
     ordered_runs,
+    quality_columns,
     quantity,
     summary_markdown,
     sweep_keys,
@@ -125,6 +126,7 @@ _ZERO_IS_GOOD = ("so_failed_frames", "swing_foot_below_ground_mm")
 _GUIDES = {
     "max_pelvis_residual_moment_nm": (75.0, "residual moment guide: 75 N m (OpenSim best practices)"),
     "max_reserve_share": (5.0, "reserve guide: 5 % of the peak joint moment (issue 4 criterion)"),
+    "tendon_equilibrium_change_n": (1.0, "compliant tendons: convergence tolerance, 1 N"),
 }
 
 
@@ -404,7 +406,7 @@ def plot_quality(runs: pd.DataFrame, conditions: Sequence[str] = ("speed_m_s",),
     with OpenSim - Best Practices"). A guide far above every run is
     named in the legend as off scale instead of squashing the bars.
     """
-    columns = [c for c in QUALITY if c in runs.columns]
+    columns = quality_columns(runs)
     missing = [c for c in QUALITY if c not in runs.columns]
     if missing:
         logger.warning("quality: no %s column(s): panel(s) skipped", ", ".join(missing))

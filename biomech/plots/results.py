@@ -101,6 +101,8 @@ QUALITY: dict[str, Quantity] = {
     "max_reserve_share": Quantity("Max reserve, share of peak joint moment", "%", 100.0,
                                   short="Reserve share"),
     "so_failed_frames": Quantity("Static-optimization failed frames", "frames", short="SO failed"),
+    "tendon_equilibrium_change_n": Quantity("Compliant tendons: last tendon-force change", "N",
+                                            short="Tendon equilibrium"),
     "swing_foot_below_ground_mm": Quantity("Swing foot below the ground", "mm",
                                            short="Swing foot below ground"),
     "swing_clearance_correction_deg": Quantity("Swing joint correction for ground clearance", "deg",
@@ -127,6 +129,18 @@ _UNIT_SUFFIXES = (("_j_kg_m", "J/(kg m)"), ("_nm_kg", "N m/kg"), ("_m_s", "m/s")
                   ("_s", "s"), ("_m", "m"), ("_kg", "kg"), ("_n", "N"))
 _DIRECTION_ORDER = ("forward", "backward")
 _ROUND = 9  # decimals used to compare parameter values (float noise from YAML/CSV round trips)
+
+
+def quality_columns(runs: pd.DataFrame) -> list[str]:
+    """The :data:`QUALITY` columns of ``runs``. A column that is NaN in every finished run does
+    not apply to these runs (e.g. the synthesis checks for motions read from files, the tendon
+    equilibrium with rigid tendons) and is left out; with no finished run all are kept (the
+    figure then shows each run's status)."""
+    columns = [c for c in QUALITY if c in runs.columns]
+    done = runs["status"] == "done" if "status" in runs.columns else pd.Series(True, index=runs.index)
+    if not done.any():
+        return columns
+    return [c for c in columns if pd.to_numeric(runs.loc[done, c], errors="coerce").notna().any()]
 
 
 def quantity(column: str) -> Quantity:
@@ -555,7 +569,7 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
               "patellofemoral, lever = lever-arm method, muscle = muscle-force method); tendon return "
               "is the elastic energy returned per cycle; metabolic cost is per kg and metre.", ""]
 
-    quality = [c for c in QUALITY if c in runs.columns]
+    quality = quality_columns(runs)
     if quality:
         lines += ["## Quality per run (does the physics close?)", ""]
         header = ["Run", "Direction", *[quantity(c).header() for c in shown_cond], "Status",

@@ -150,14 +150,16 @@ def test_outcomes(stride):
     # no synthesis checks in these attrs (as for a motion read from files): NaN, not 0
     assert math.isnan(out["swing_foot_below_ground_mm"]) and math.isnan(out["max_foot_slip_mm"])
     assert math.isnan(out["swing_clearance_correction_deg"])
+    assert math.isnan(out["tendon_equilibrium_change_n"])      # rigid tendons: no fixed point
 
 
 def test_outcomes_report_the_synthesis_checks_in_mm(stride):
     ds, motion = stride
     ds = ds.copy()
     ds.attrs.update({"synthesis_swing_foot_below_ground_m": 0.0314, "synthesis_max_foot_slip_m": 0.0014,
-                     "synthesis_swing_clearance_correction_deg": 16.8})
+                     "synthesis_swing_clearance_correction_deg": 16.8, "compliant_max_change_n": 0.9})
     out = compute_outcomes(ds, motion)
+    assert out["tendon_equilibrium_change_n"] == pytest.approx(0.9)
     assert out["swing_clearance_correction_deg"] == pytest.approx(16.8)
     assert out["swing_foot_below_ground_mm"] == pytest.approx(31.4)
     assert out["max_foot_slip_mm"] == pytest.approx(1.4)

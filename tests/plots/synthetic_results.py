@@ -19,7 +19,8 @@ OUTCOME_COLUMNS = (
     "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share", "so_failed_frames",
-    "swing_foot_below_ground_mm", "swing_clearance_correction_deg", "max_foot_slip_mm",
+    "tendon_equilibrium_change_n", "swing_foot_below_ground_mm", "swing_clearance_correction_deg",
+    "max_foot_slip_mm",
 )
 
 
@@ -66,7 +67,7 @@ def outcomes(direction: str, speed: float, step_rate: float, stance_pct: float, 
     return [contact, stance_pct / 100, 1 / step_rate - contact, bw, 2.8 * gain, 6.0 * gain, 5.2 * gain,
             9.0 * gain, 7.8 * gain, 9.5 * gain, 30.0 * gain, 0.35 if direction == "forward" else 0.42,
             4.0 + 0.3 * speed if direction == "forward" else float("nan"),
-            0.01 * speed, 3.0 * speed, 0.04 if direction == "forward" else 0.07, 0,
+            0.01 * speed, 3.0 * speed, 0.04 if direction == "forward" else 0.07, 0, float("nan"),
             0.0 if direction == "forward" else 4.0 * speed, 0.0 if direction == "forward" else 3.0 * speed,
             1.2]
 

@@ -54,6 +54,25 @@ def test_make_figures_writes_valid_pngs_and_summary(figures):
     assert "| backward | 3.5 | done |" in summary
     row = next(line for line in summary.splitlines() if "| backward | 3.5 | done |" in line)
     assert row.rstrip().endswith("| 14.0 | 10.5 | 1.20 |")
+    # a quality column that is NaN in every run (here the compliant-tendon equilibrium: rigid
+    # tendons) does not apply and is left out
+    assert "Tendon equilibrium" not in summary
+
+
+def test_a_quality_column_with_a_number_in_some_run_is_shown():
+    import pandas as pd
+
+    from biomech.plots.results import quality_columns
+
+    nan = float("nan")
+    runs = pd.DataFrame({"status": ["done", "done", "failed"], "so_failed_frames": [0, 0, nan],
+                         "tendon_equilibrium_change_n": [nan, 0.9, nan],
+                         "swing_foot_below_ground_mm": [nan, nan, nan]})
+    assert quality_columns(runs) == ["so_failed_frames", "tendon_equilibrium_change_n"]
+    # no finished run: every column stays (the figure shows each run's status)
+    failed = runs.assign(status="failed")
+    assert quality_columns(failed) == ["so_failed_frames", "tendon_equilibrium_change_n",
+                                       "swing_foot_below_ground_mm"]
 
 
 def test_failed_runs_are_skipped_with_a_warning(figures, caplog):
