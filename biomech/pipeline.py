@@ -512,10 +512,9 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         # produce there (> 1: beyond the muscles' capacity, not a cost trade-off)
         "max_reserve_fraction_time_s": worst_time_s,
         "max_reserve_fraction_demand_over_capacity": worst_ratio,
-        "max_reserve_moment_nm": float(np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated])))
-        if actuated else 0.0,
-        "max_reserve_moment_coordinate": (solved[actuated[int(np.nanargmax(np.nanmax(
-            np.abs(sol.reserve_moment_nm[:, actuated]), axis=0)))]] if actuated else ""),
+        "max_reserve_moment_nm": float(np.nanmax(peak_reserve)) if actuated else 0.0,
+        "max_reserve_moment_coordinate": (solved[actuated[int(np.nanargmax(peak_reserve))]]
+                                          if actuated else ""),
         "joint_reaction_max_acceleration_error": reactions.max_acceleration_error,
         **{f"{role}_joint": name for role, name in setup.joints.items()},
         **{f"knee_coordinate_{s}": c for s, (c, _) in setup.knee.items()},

@@ -266,7 +266,8 @@ def moment_capacity_nm(capacity: MuscleCapacity, joint_moments: np.ndarray, *,
 
     Each coordinate on its own: every muscle whose moment arm points the way of the joint moment
     ``joint_moments[f, j]`` fully active, the others inactive, plus the passive moment of all
-    muscles (rigid tendons)::
+    muscles (with the force capacities ``capacity`` holds: rigid tendons from the export,
+    compliant ones from :func:`biomech.muscles.compliant.compliant_capacity`)::
 
         capacity[f, j] = sum_i max(0, s R_ij F_act_i) + s sum_i R_ij F_pas_i,   s = sign(tau_fj)
 
