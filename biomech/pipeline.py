@@ -78,7 +78,7 @@ from biomech.muscles.static_optimization import (
 )
 
 __all__ = ["analyse_motion", "summary_table", "save_result", "slice_motion", "select_stride",
-           "mass_from_grf_kg", "QUADRICEPS", "PF_RANGE_DEG"]
+           "mass_from_grf_kg", "QUADRICEPS", "PF_RANGE_DEG", "RESERVE_LIMIT"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,10 @@ QUADRICEPS = ("rect_fem", "vasti")
 #: Knee flexion range (deg) over which the published PF curves are used; frames outside are
 #: clipped into it and flagged (``pf_angle_clipped``).
 PF_RANGE_DEG = (0.0, 150.0)
+#: Reserve limit, as a fraction of a coordinate's peak joint moment (issue 4's criterion: reserves
+#: below 5 % of the peak joint moment): frames where a reserve exceeds it are flagged
+#: (``reserve_above_limit``); there the muscles do not carry the joint moments.
+RESERVE_LIMIT = 0.05
 #: A muscle "crosses" a coordinate when its moment arm about it exceeds this (m) in some frame.
 _CROSSES_M = 1e-6
 #: Largest acceleration error (rad/s^2 or m/s^2) accepted from the joint-reaction pass without
@@ -262,9 +266,13 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         (inverse dynamics with the motion's GRF; ground-joint entries are residuals), knee flexion
         and knee extension moment per side, activations and muscle forces (static optimization with
         reserves, reported), joint reaction loads, PF force and stress by the lever-arm and the
-        muscle method, tendon energy, joint power. Quality in ``attrs``: pelvis residuals (max,
-        RMS, mean; N, BW and % of the peak GRF), reserve share, solver status, acceleration error
-        of the joint-reaction pass; how the model was treated (see the module docstring).
+        muscle method, tendon energy, joint power. Per frame, each reserve as a fraction of its
+        coordinate's peak joint moment (``reserve_fraction_of_peak_moment``) and the frames where
+        one exceeds :data:`RESERVE_LIMIT` (``reserve_above_limit``: there the muscles do not carry
+        the joint moments). Quality in ``attrs``: pelvis residuals (max, RMS, mean; N, BW and % of
+        the peak GRF), reserve share, the share of frames above the reserve limit, solver status,
+        acceleration error of the joint-reaction pass; how the model was treated (see the module
+        docstring).
 
     Raises
     ------
@@ -482,6 +490,18 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     peak_reserve = (np.nanmax(np.abs(sol.reserve_moment_nm[:, actuated]), axis=0) if actuated
                     else np.zeros(0))
     of_peak = peak_reserve / np.maximum(peak_tau, 1e-9)
+    # per frame: each reserve as a fraction of its coordinate's peak moment (NaN where muscles do
+    # not act), and the frames where any of them is above the limit
+    fraction = np.full_like(tau, np.nan)
+    fraction[:, acting] = np.abs(reserve[:, acting]) / np.maximum(peak_tau, 1e-9)
+    above = (np.max(fraction[:, acting], axis=1) > RESERVE_LIMIT if acting
+             else np.zeros(t.size, dtype=bool))
+    data["reserve_fraction_of_peak_moment"] = (("time", "coordinate"), fraction, {
+        "units": "1", "description": "|reserve moment| / the coordinate's peak |joint moment| over the "
+        "record; NaN where no muscle acts"})
+    data["reserve_above_limit"] = (("time",), above, {
+        "description": f"a reserve above {RESERVE_LIMIT:g} of its coordinate's peak joint moment: the "
+        "muscles do not carry the joint moments in this frame"})
     worst, worst_time_s, worst_ratio = "", math.nan, math.nan
     if of_peak.size:
         worst = solved[actuated[int(np.argmax(of_peak))]]
@@ -512,6 +532,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         # produce there (> 1: beyond the muscles' capacity, not a cost trade-off)
         "max_reserve_fraction_time_s": worst_time_s,
         "max_reserve_fraction_demand_over_capacity": worst_ratio,
+        "reserve_limit_fraction_of_peak_moment": RESERVE_LIMIT,
+        "reserve_above_limit_fraction_of_time": float(np.mean(above)),
         "max_reserve_moment_nm": float(np.nanmax(peak_reserve)) if actuated else 0.0,
         "max_reserve_moment_coordinate": (solved[actuated[int(np.nanargmax(peak_reserve))]]
                                           if actuated else ""),
@@ -618,7 +640,8 @@ def summary_table(ds: xr.Dataset) -> dict[str, float]:
     out["max_pelvis_residual_force_bw"] = float(ds.attrs["max_pelvis_residual_force_bw"])
     out["max_reserve_share"] = float(ds.attrs["max_reserve_share"])
     # saved before these existed: NaN
-    for key in ("max_reserve_fraction_of_peak_moment", "max_reserve_fraction_demand_over_capacity"):
+    for key in ("max_reserve_fraction_of_peak_moment", "max_reserve_fraction_demand_over_capacity",
+                "reserve_above_limit_fraction_of_time"):
         out[key] = float(ds.attrs.get(key, math.nan))
     return out
 

@@ -106,3 +106,28 @@ def test_reserves_are_reported_against_the_muscle_capacity(result):
     i = int(np.argmin(np.abs(ds.time.values - ds.attrs["max_reserve_fraction_time_s"])))
     assert abs(reserve[i, j]) == pytest.approx(np.abs(reserve[:, j]).max())
     assert ds.attrs["max_reserve_fraction_demand_over_capacity"] == pytest.approx(abs(tau[i, j]) / cap[i, j])
+
+
+def test_reserve_fractions_and_the_frames_above_the_limit(result):
+    # per frame: |reserve| / that coordinate's peak |joint moment|, NaN where no muscle acts; its
+    # largest value is the attrs' criterion value, and the flagged frames are those above 5 %
+    ds = result[5]
+    from biomech.pipeline import RESERVE_LIMIT
+
+    frac, tau = ds.reserve_fraction_of_peak_moment.values, ds.joint_moment_nm.values
+    reserve = ds.reserve_moment_nm.values
+    coords = list(ds.coordinate.values)
+    no_muscle = (*ds.attrs["residual_coordinates"], *ds.attrs["reserve_only_coordinates"])
+    none = [coords.index(c) for c in no_muscle]
+    acting = [j for j in range(len(coords)) if j not in none]
+    assert np.isnan(frac[:, none]).all() and np.isfinite(frac[:, acting]).all()
+    np.testing.assert_allclose(frac[:, acting],
+                               np.abs(reserve[:, acting]) / np.abs(tau[:, acting]).max(axis=0), rtol=1e-12)
+    assert np.nanmax(frac) == pytest.approx(ds.attrs["max_reserve_fraction_of_peak_moment"])
+    above = ds.reserve_above_limit.values
+    assert above.dtype == bool
+    np.testing.assert_array_equal(above, frac[:, acting].max(axis=1) > RESERVE_LIMIT)
+    # the default FR stride has reserves above 5 % (README: not met yet), but not everywhere
+    assert ds.attrs["reserve_above_limit_fraction_of_time"] == pytest.approx(above.mean())
+    assert summary_table(ds)["reserve_above_limit_fraction_of_time"] == pytest.approx(above.mean())
+    assert 0.0 < above.mean() < 1.0

@@ -26,6 +26,7 @@ OUTCOMES = (
     "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
+    "reserve_at_peak_knee_contact_share", "reserve_at_peak_pf_muscle_share",
     "so_failed_frames", "tendon_equilibrium_change_n", "swing_foot_below_ground_mm",
     "swing_clearance_correction_deg", "max_foot_slip_mm",
 )
@@ -104,6 +105,17 @@ def _muscles_of(ds: xr.Dataset, side: str) -> list[str]:
     return [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
 
 
+def _reserve_at_peak(ds: xr.Dataset, side: str, values: xr.DataArray) -> float:
+    """Largest reserve of the ``side`` leg's coordinates, as a fraction of each one's peak joint
+    moment, at the frame where ``values`` (over time) peaks; NaN without the per-frame reserve
+    fractions (a Dataset from an older pipeline) or without a muscle-driven coordinate."""
+    if "reserve_fraction_of_peak_moment" not in ds:
+        return math.nan
+    leg = [str(c) for c in ds.coordinate.values if str(c).endswith(f"_{side}")]
+    at = ds.reserve_fraction_of_peak_moment.sel(coordinate=leg).values[int(np.argmax(values.values))]
+    return float(np.nanmax(at)) if np.isfinite(at).any() else math.nan
+
+
 def _speed_m_s(ds: xr.Dataset) -> float:
     """Mean speed of travel (m/s) from the pelvis translation over the record."""
     tx = ds.q.sel(coordinate="pelvis_tx").values
@@ -168,7 +180,11 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
         ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
         ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share`` (largest reserve / that
-        coordinate's peak joint moment), ``so_failed_frames`` (from
+        coordinate's peak joint moment), ``reserve_at_peak_knee_contact_share`` and
+        ``reserve_at_peak_pf_muscle_share`` (the largest reserve of the leg, as that fraction, at
+        the frame of the leg's peak knee contact force and peak PF force by the muscle method;
+        the larger of the two sides: above 5 % the muscles do not carry the joint moments at that
+        peak, so the peak is not what the muscles would produce), ``so_failed_frames`` (from
         the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them),
         ``tendon_equilibrium_change_n`` (compliant tendons: the largest tendon-force change of the
         last fixed-point iteration, N, at most 1 N when it converged; NaN with rigid tendons);
@@ -187,6 +203,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     speed = _speed_m_s(ds)
 
     per_side: dict[str, list[float]] = {}
+    at_peaks: dict[str, list[float]] = {}
 
     def add(name: str, value: float) -> None:
         per_side.setdefault(name, []).append(float(value))
@@ -204,7 +221,10 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         for method in ("lever", "muscle"):
             add(f"peak_pf_force_{method}_bw", ds[f"pf_force_{method}_n"].sel(side=s).max() / bw)
             add(f"peak_pf_stress_{method}_mpa", ds[f"pf_stress_{method}_pa"].sel(side=s).max() / 1e6)
-        add("peak_knee_contact_force_bw", ds.joint_compressive_force_n.sel(joint=f"knee_{s}").max() / bw)
+        contact = ds.joint_compressive_force_n.sel(joint=f"knee_{s}")
+        add("peak_knee_contact_force_bw", contact.max() / bw)
+        for name, values in (("knee_contact", contact), ("pf_muscle", ds.pf_force_muscle_n.sel(side=s))):
+            at_peaks.setdefault(f"reserve_at_peak_{name}_share", []).append(_reserve_at_peak(ds, s, values))
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
         add("tendon_energy_returned_j", returned / n_strides)
         add("tendon_share_of_positive_work", _tendon_share(ds, s))
@@ -225,6 +245,10 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     # coordinate's peak joint moment (the per-frame share is ill-conditioned at zero crossings)
     out["max_reserve_share"] = float(ds.attrs.get("max_reserve_fraction_of_peak_moment",
                                                   ds.attrs.get("max_reserve_share", math.nan)))
+    # at the peaks (the worse side): do the muscles carry the joint moments there?
+    for name, values in at_peaks.items():
+        finite = [v for v in values if math.isfinite(v)]
+        out[name] = max(finite) if finite else math.nan
     out["so_failed_frames"] = int(ds.attrs.get("so_failed_frames", -1))
     out["tendon_equilibrium_change_n"] = float(ds.attrs.get("compliant_max_change_n", math.nan))
     # synthesis checks (NaN for a motion read from files): how far the swing foot passes below

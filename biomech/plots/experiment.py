@@ -127,6 +127,8 @@ _GUIDES = {
     "max_pelvis_residual_moment_nm": (75.0, "residual moment guide: 75 N m (OpenSim best practices)"),
     "max_reserve_share": (5.0, "reserve guide: 5 % of the peak joint moment (issue 4 criterion)"),
     "tendon_equilibrium_change_n": (1.0, "compliant tendons: convergence tolerance, 1 N"),
+    "reserve_at_peak_knee_contact_share": (5.0, "reserve guide at the peaks: 5 % (issue 4 criterion)"),
+    "reserve_at_peak_pf_muscle_share": (5.0, "reserve guide at the peaks: 5 % (issue 4 criterion)"),
 }
 
 
@@ -465,7 +467,8 @@ def plot_quality(runs: pd.DataFrame, conditions: Sequence[str] = ("speed_m_s",),
         ax.set_ylim(-0.6, n - 0.4)
         ax.grid(axis="y", visible=False)
     if guides:
-        fig.legend(handles=guides, loc="outside lower center", ncol=1, handlelength=1.2)
+        unique = list({g.get_label(): g for g in guides}.values())   # one entry per guide text
+        fig.legend(handles=unique, loc="outside lower center", ncol=1, handlelength=1.2)
     fig.suptitle(title)
     return fig
 

@@ -151,6 +151,38 @@ def test_outcomes(stride):
     assert math.isnan(out["swing_foot_below_ground_mm"]) and math.isnan(out["max_foot_slip_mm"])
     assert math.isnan(out["swing_clearance_correction_deg"])
     assert math.isnan(out["tendon_equilibrium_change_n"])      # rigid tendons: no fixed point
+    # no per-frame reserve fractions in this Dataset: unknown, not 0
+    assert math.isnan(out["reserve_at_peak_knee_contact_share"])
+    assert math.isnan(out["reserve_at_peak_pf_muscle_share"])
+
+
+def test_outcomes_reserve_at_the_peaks_is_the_legs_largest_in_that_frame(stride):
+    """The reserve at a peak is read in the frame of that side's peak (not the record's largest
+    reserve), over that leg's coordinates only, and the worse side is reported."""
+    ds, motion = stride
+    t = ds.time.values
+    fraction = np.full((N, len(COORDS)), np.nan)
+    for c in ("hip_flexion", "knee_angle", "ankle_angle"):
+        for side in ("r", "l"):
+            fraction[:, COORDS.index(f"{c}_{side}")] = 0.001
+    fraction[:, COORDS.index("lumbar_extension")] = 0.9   # no side: never counted
+    peak_r = int(np.argmax(ds.joint_compressive_force_n.sel(joint="knee_r").values))
+    peak_l = int(np.argmax(ds.joint_compressive_force_n.sel(joint="knee_l").values))
+    fraction[peak_r, COORDS.index("ankle_angle_r")] = 0.12
+    fraction[peak_l, COORDS.index("hip_flexion_l")] = 0.07
+    fraction[peak_r, COORDS.index("hip_flexion_l")] = 0.5     # the other leg, at the right peak
+    fraction[(peak_r + 40) % N, COORDS.index("knee_angle_r")] = 0.8   # away from every peak
+    # the PF (muscle) peak of the left side moved half a stride away from its contact peak
+    pf = ds.pf_force_muscle_n.values.copy()
+    pf[:, 1] = np.roll(pf[:, 1], N // 2)
+    peak_pf_l = int(np.argmax(pf[:, 1]))
+    fraction[peak_pf_l, COORDS.index("knee_angle_l")] = 0.2
+    ds = ds.assign(reserve_fraction_of_peak_moment=(("time", "coordinate"), fraction),
+                   pf_force_muscle_n=(("time", "side"), pf))
+    assert t[peak_pf_l] != t[peak_l]
+    out = compute_outcomes(ds, motion)
+    assert out["reserve_at_peak_knee_contact_share"] == pytest.approx(0.12)   # right (0.07 left)
+    assert out["reserve_at_peak_pf_muscle_share"] == pytest.approx(0.2)       # left
 
 
 def test_outcomes_report_the_synthesis_checks_in_mm(stride):

@@ -75,6 +75,26 @@ def test_a_quality_column_with_a_number_in_some_run_is_shown():
                                        "swing_foot_below_ground_mm"]
 
 
+def test_quality_figure_names_a_shared_guide_once():
+    # the two reserve-at-peak panels share the 5 % guide: drawn on both, listed once in the legend
+    from biomech.plots.experiment import plot_quality
+
+    runs = pd.DataFrame({"run_id": ["a1", "b2"], "status": ["done", "done"],
+                         "direction": ["forward", "backward"], "speed_m_s": [3.0, 3.0],
+                         "max_reserve_share": [0.3, 0.7],
+                         "reserve_at_peak_knee_contact_share": [0.0001, 0.18],
+                         "reserve_at_peak_pf_muscle_share": [0.0002, 0.18]})
+    fig = plot_quality(runs, title="t")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(labels) == len(set(labels)) == 2
+    assert [ax.get_title() for ax in fig.axes[:3]] == [
+        "Max reserve, share of peak joint moment", "Reserve at peak knee contact force",
+        "Reserve at peak PF force (muscle)"]
+    dashed = [ax for ax in fig.axes[:3] if any(line.get_linestyle() == "--" and line.get_xdata()[0] == 5.0
+                                               for line in ax.get_lines())]
+    assert len(dashed) == 3
+
+
 def test_failed_runs_are_skipped_with_a_warning(figures, caplog):
     folder, paths = figures
     runs = load_runs(folder)
