@@ -19,6 +19,9 @@ is periodic (a synthesised stride), the cycle wraps around the end of the record
 ``knee_contact_force_bw``       BW          compressive force of joint ``knee_<side>``
 ``vertical_grf_bw``             BW          vertical ground reaction force of the foot
 ``tendon_energy_j``             J           elastic energy stored in that side's tendons
+``reserve_max_pct``             %           largest reserve of that leg's coordinates, in % of
+                                            each one's peak joint moment (only when the
+                                            analysis has ``reserve_fraction_of_peak_moment``)
 =============================== =========== =================================================
 
 attrs: ``run_id``, ``direction``, ``speed_m_s`` (m/s), ``step_rate_hz`` (Hz), ``stance_pct``
@@ -37,7 +40,7 @@ from biomech.experiments.outcomes import gait_timing, is_periodic, sides
 from biomech.gait.cycles import cut_cycles, cycle_pct, time_normalise
 from biomech.gait.motion import Motion
 
-__all__ = ["CURVES", "cycle_curves", "write_curves"]
+__all__ = ["CURVES", "OPTIONAL_CURVES", "cycle_curves", "write_curves"]
 
 #: Variable name -> units.
 CURVES = {
@@ -47,6 +50,8 @@ CURVES = {
     "pf_stress_lever_mpa": "MPa", "pf_stress_muscle_mpa": "MPa",
     "knee_contact_force_bw": "BW", "vertical_grf_bw": "BW", "tendon_energy_j": "J",
 }
+#: Curves written when the analysis Dataset has what they need (older results do not).
+OPTIONAL_CURVES = {"reserve_max_pct": "%"}
 
 
 def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
@@ -58,7 +63,14 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
         return np.degrees(ds.q.sel(coordinate=f"{name}_{side}").values)
 
     muscles = [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
-    return {
+    optional = {}
+    if "reserve_fraction_of_peak_moment" in ds:
+        leg = [str(c) for c in ds.coordinate.values if str(c).endswith(f"_{side}")]
+        fraction = ds.reserve_fraction_of_peak_moment.sel(coordinate=leg).values
+        acting = np.isfinite(fraction).any(axis=0)
+        if acting.any():
+            optional["reserve_max_pct"] = 100.0 * fraction[:, acting].max(axis=1)
+    return optional | {
         "knee_flexion_deg": q_deg("knee_angle"),
         "hip_flexion_deg": q_deg("hip_flexion"),
         "ankle_angle_deg": q_deg("ankle_angle"),
@@ -96,6 +108,7 @@ def cycle_curves(ds: xr.Dataset, motion: Motion, *, run_id: str = "", n_points: 
     t_ext = np.concatenate([t, t[1:] + duration]) if periodic else t
 
     stacks: dict[str, list[np.ndarray]] = {name: [] for name in CURVES}
+    n_cycles = 0
     cycle_side, starts, ends, foot_off = [], [], [], []
     for side in side_names:
         strikes = np.asarray(motion.events.get(f"foot_strike_{side}", []), dtype=float)
@@ -112,7 +125,9 @@ def cycle_curves(ds: xr.Dataset, motion: Motion, *, run_id: str = "", n_points: 
             wrap = end > t[-1] + 1e-9
             for name, values in series.items():
                 v = np.concatenate([values, values[1:]]) if wrap else values
-                stacks[name].append(time_normalise(t_ext if wrap else t, v, start, end, n_points=n_points))
+                stacks.setdefault(name, []).append(
+                    time_normalise(t_ext if wrap else t, v, start, end, n_points=n_points))
+            n_cycles += 1
             inside = offs[(offs > start) & (offs < end)]
             foot_off.append(100.0 * (inside[0] - start) / (end - start) if inside.size else math.nan)
             cycle_side.append(side)
@@ -130,6 +145,9 @@ def cycle_curves(ds: xr.Dataset, motion: Motion, *, run_id: str = "", n_points: 
     for name, unit in CURVES.items():
         data = np.stack(stacks[name]) if stacks[name] else np.empty((0, n_points))
         out[name] = (("cycle", "cycle_pct"), data.astype(np.float64), {"units": unit})
+    for name, unit in OPTIONAL_CURVES.items():   # only when every cycle has it
+        if stacks.get(name) and len(stacks[name]) == n_cycles:
+            out[name] = (("cycle", "cycle_pct"), np.stack(stacks[name]).astype(np.float64), {"units": unit})
     finite = [v for v in foot_off if math.isfinite(v)]
     out.attrs.update({
         "run_id": run_id, "direction": str(motion.direction),

@@ -18,6 +18,7 @@ The lower-level ``plot_*`` functions take DataFrames / Datasets and return a mat
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -88,18 +89,25 @@ class Panel:
     ylabel: str
     items: tuple[tuple[str, str | None], ...]
     optional: bool = False  # skipped quietly (info, not warning) when absent
+    guide: tuple[float, str] | None = None  # horizontal reference line: (value, legend label)
 
 
 #: Panels of the gait-cycle figure (variables of ``curves.nc``).
 CURVE_PANELS: tuple[Panel, ...] = (
+    Panel("Hip flexion angle", "Hip flexion (deg)", (("hip_flexion_deg", None),)),
     Panel("Knee flexion angle", "Knee flexion (deg)", (("knee_flexion_deg", None),)),
-    Panel("Knee extension moment", "Moment (N m/kg)", (("knee_extension_moment_nm_kg", None),)),
+    Panel("Ankle angle", "Dorsiflexion (deg)", (("ankle_angle_deg", None),)),
     Panel("Vertical ground reaction force", "Force (BW)", (("vertical_grf_bw", None),)),
+    Panel("Knee extension moment", "Moment (N m/kg)", (("knee_extension_moment_nm_kg", None),)),
     Panel("Patellofemoral force", "Force (BW)",
           (("pf_force_lever_bw", "lever"), ("pf_force_muscle_bw", "muscle"))),
     Panel("Patellofemoral stress", "Stress (MPa)",
           (("pf_stress_lever_mpa", "lever"), ("pf_stress_muscle_mpa", "muscle"))),
     Panel("Tendon elastic energy", "Energy (J)", (("tendon_energy_j", None),)),
+    # where the muscles do not carry the joint moments (muscle-method PF force, knee contact
+    # force and tendon energy there are not what the muscles would produce)
+    Panel("Largest reserve of the leg", "% of peak joint moment", (("reserve_max_pct", None),),
+          optional=True, guide=(5.0, "reserve guide: 5 % of the peak joint moment (issue 4)")),
 )
 
 #: Panels of the peak bar chart (columns of ``runs.csv``).
@@ -158,7 +166,7 @@ def _present(panels: Sequence[Panel], has: Mapping[str, bool], what: str) -> lis
             log("%s: no %s: %s", what, ", ".join(missing),
                 "panel skipped" if not items else "drawn without it")
         if items:
-            out.append(Panel(panel.title, panel.ylabel, items, panel.optional))
+            out.append(dataclasses.replace(panel, items=items))
     return out
 
 
@@ -195,7 +203,12 @@ def plot_cycle_curves(curves: Mapping[str, Sequence[xr.Dataset]], *, title: str,
     fig, axes = _grid(len(drawn), 3, (3.4, 2.6))
     n_cycles: dict[str, int] = {}
     methods_used: set[str] = set()
+    guides: dict[str, Line2D] = {}
     for ax, panel in zip(axes, drawn, strict=True):
+        if panel.guide is not None:
+            value, label = panel.guide
+            ax.axhline(value, color="k", ls="--", lw=1)
+            guides[label] = Line2D([], [], color="k", ls="--", lw=1, label=label)
         for direction in direction_order(curves):
             colour = direction_colour(direction)
             for name, method in panel.items:
@@ -221,7 +234,8 @@ def plot_cycle_curves(curves: Mapping[str, Sequence[xr.Dataset]], *, title: str,
     handles += [Line2D([], [], color="0.25", ls=_METHOD_STYLE[m][0], label=f"PF {_METHOD_STYLE[m][2]}")
                 for m in ("lever", "muscle") if m in methods_used]
     handles.append(Line2D([], [], color="0.25", ls=":", lw=1.1, label="mean toe-off"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5))
+    handles += list(guides.values())
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4))
     fig.suptitle(title)
     return fig
 

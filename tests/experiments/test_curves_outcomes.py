@@ -207,3 +207,27 @@ def test_outcomes_with_muscle_and_metabolic_power(stride):
     assert out["tendon_share_of_positive_work"] == pytest.approx(0.4)
     # gross cost of transport: 700 W / 70 kg / 3.5 m/s = 2.857 J/kg/m
     assert out["metabolic_cost_j_kg_m"] == pytest.approx(700.0 / MASS / SPEED)
+
+
+def test_reserve_curve_is_the_legs_largest_reserve_over_the_cycle(stride):
+    # the curve of each foot's cycle: 100 x the largest reserve fraction of that leg's coordinates
+    ds, motion = stride
+    t = ds.time.values
+    fraction = np.full((N, len(COORDS)), np.nan)
+    for side, scale in (("r", 1.0), ("l", 2.0)):
+        hip = 0.01 * scale * (1 + np.sin(2 * np.pi * t / STRIDE_S))
+        fraction[:, COORDS.index(f"hip_flexion_{side}")] = hip
+        fraction[:, COORDS.index(f"ankle_angle_{side}")] = 0.015 * scale
+    fraction[:, COORDS.index("lumbar_extension")] = 0.9   # no side: not a leg's
+    with_reserves = ds.assign(reserve_fraction_of_peak_moment=(("time", "coordinate"), fraction))
+    curves = cycle_curves(with_reserves, motion)
+    right, left = curves.reserve_max_pct.sel(cycle=0).values, curves.reserve_max_pct.sel(cycle=1).values
+    pct = np.arange(101.0)
+    expected_r = 100 * np.maximum(0.01 * (1 + np.sin(2 * np.pi * pct / 100)), 0.015)
+    np.testing.assert_allclose(right, expected_r, atol=0.02)   # linear interpolation between samples
+    # the left cycle starts half a stride later
+    expected_l = 200 * np.maximum(0.01 * (1 + np.sin(2 * np.pi * (pct / 100 + 0.5))), 0.015)
+    np.testing.assert_allclose(left, expected_l, atol=0.04)
+    assert curves.reserve_max_pct.attrs["units"] == "%"
+    # without the per-frame fractions (older results) the curve is left out, the others stay
+    assert "reserve_max_pct" not in cycle_curves(ds, motion)

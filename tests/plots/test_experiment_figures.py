@@ -135,9 +135,26 @@ def test_missing_variable_skips_its_panel_with_a_warning(caplog):
     br = curves_dataset("b", "backward", 3.0, 3.3, 44.0).drop_vars("tendon_energy_j")
     with caplog.at_level(logging.WARNING, logger="biomech.plots"):
         fig = plot_cycle_curves({"forward": [ds], "backward": [br]}, title="t")
-    assert len(fig.axes) == 5
-    assert "Tendon elastic energy" not in [ax.get_title() for ax in fig.axes]
+    # 9 panels: no tendon energy (warned), no reserve curve (optional: older results lack it)
+    assert len(fig.axes) == 7
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "Tendon elastic energy" not in titles and "Largest reserve of the leg" not in titles
     assert any("tendon_energy_j" in r.getMessage() for r in caplog.records)
+    assert not any("reserve_max_pct" in r.getMessage() for r in caplog.records)
+
+
+def test_reserve_curve_panel_has_its_guide():
+    pct = np.arange(101.0)
+    curves = {}
+    for d, rate in (("forward", 2.9), ("backward", 3.3)):
+        ds = curves_dataset(d[:2], d, 3.0, rate, 40.0)
+        ds["reserve_max_pct"] = (("cycle", "cycle_pct"), np.tile(np.where(pct < 10, 30.0, 1.0), (2, 1)))
+        curves[d] = [ds]
+    fig = plot_cycle_curves(curves, title="t")
+    ax = next(a for a in fig.axes if a.get_title() == "Largest reserve of the leg")
+    assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == 5.0 for line in ax.get_lines())
+    assert "reserve guide: 5 % of the peak joint moment (issue 4)" in [
+        t.get_text() for t in fig.legends[0].get_texts()]
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
