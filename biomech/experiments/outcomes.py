@@ -23,7 +23,12 @@ OUTCOMES = (
     "step_rate_hz", "contact_time_s", "duty_factor", "aerial_time_s", "knee_flexion_at_strike_deg",
     "peak_vertical_grf_bw", "peak_knee_extension_moment_nm_kg",
     "peak_pf_force_lever_bw", "peak_pf_force_muscle_bw",
-    "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa", "peak_knee_contact_force_bw",
+    "peak_pf_stress_lever_mpa", "peak_pf_stress_muscle_mpa",
+    "time_of_peak_pf_stress_lever_pct_stance", "time_of_peak_pf_stress_muscle_pct_stance",
+    "pf_impulse_lever_bw_s", "pf_impulse_muscle_bw_s",
+    "pf_impulse_lever_bw_s_per_km", "pf_impulse_muscle_bw_s_per_km",
+    "pf_stress_integral_lever_mpa_s_per_km", "pf_stress_integral_muscle_mpa_s_per_km",
+    "peak_knee_contact_force_bw",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
     "reserve_at_peak_knee_contact_share", "reserve_at_peak_pf_muscle_share",
@@ -116,6 +121,41 @@ def _reserve_at_peak(ds: xr.Dataset, side: str, values: xr.DataArray) -> float:
     return float(np.nanmax(at)) if np.isfinite(at).any() else math.nan
 
 
+def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], periodic: bool,
+               step_length_m: float) -> dict[str, list[float]]:
+    """PF stance summaries (:func:`biomech.knee.stance_summary`) of every stance of ``side``,
+    both methods: time of peak stress (% stance), impulse per step (BW s) and per km, stress
+    integral per km (MPa s). A periodic record is extended by one period for a stance that runs
+    past its end."""
+    from biomech.knee import stance_summary
+
+    t = ds.time.values
+    duration = float(t[-1] - t[0])
+    t_ext = np.concatenate([t, t[1:] + duration]) if periodic else t
+
+    def extended(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([values, values[1:]]) if periodic else values
+
+    bw = float(ds.attrs["body_weight_n"])
+    out: dict[str, list[float]] = {}
+    for method in ("lever", "muscle"):
+        force = extended(ds[f"pf_force_{method}_n"].sel(side=side).values)
+        stress = extended(ds[f"pf_stress_{method}_pa"].sel(side=side).values)
+        for on, off in stances:
+            mask = (t_ext >= on - 1e-9) & (t_ext <= off + 1e-9)
+            if mask.sum() < 2 or not math.isfinite(step_length_m) or step_length_m <= 0:
+                continue
+            summary = stance_summary(t_ext, force, stress, mask, bw, step_length_m)
+            for name, value in ((f"time_of_peak_pf_stress_{method}_pct_stance",
+                                 summary.time_of_peak_stress_pct_stance),
+                                (f"pf_impulse_{method}_bw_s", summary.impulse_bw_s_per_step),
+                                (f"pf_impulse_{method}_bw_s_per_km", summary.impulse_bw_s_per_km),
+                                (f"pf_stress_integral_{method}_mpa_s_per_km",
+                                 summary.stress_integral_mpa_s_per_km)):
+                out.setdefault(name, []).append(value)
+    return out
+
+
 def _speed_m_s(ds: xr.Dataset) -> float:
     """Mean speed of travel (m/s) from the pelvis translation over the record."""
     tx = ds.q.sel(coordinate="pelvis_tx").values
@@ -174,7 +214,13 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         sides: what the motion has, which can differ from a synthesis input the model could not
         reach); peaks (mean of both sides): ``peak_vertical_grf_bw``,
         ``peak_knee_extension_moment_nm_kg`` (N m/kg), ``peak_pf_force_{lever,muscle}_bw``,
-        ``peak_pf_stress_{lever,muscle}_mpa`` (MPa), ``peak_knee_contact_force_bw`` (knee joint
+        ``peak_pf_stress_{lever,muscle}_mpa`` (MPa); per stance of each foot, then averaged
+        (:func:`biomech.knee.stance_summary`): ``time_of_peak_pf_stress_{lever,muscle}_pct_stance``
+        (% of stance), ``pf_impulse_{lever,muscle}_bw_s`` (PF force impulse of one step, BW s),
+        ``pf_impulse_{lever,muscle}_bw_s_per_km`` and
+        ``pf_stress_integral_{lever,muscle}_mpa_s_per_km`` (times the steps of a kilometre, both
+        legs, a step being speed / step rate long: one knee sees half);
+        ``peak_knee_contact_force_bw`` (knee joint
         compressive force); ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
         tendons summed, mean of both legs); ``tendon_share_of_positive_work`` (tendon / muscle-
         tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
@@ -204,6 +250,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
 
     per_side: dict[str, list[float]] = {}
     at_peaks: dict[str, list[float]] = {}
+    # one step (= one stance) covers speed / step rate metres
+    step_length = speed / timing.step_rate_hz if timing.step_rate_hz > 0 else math.nan
+    periodic = is_periodic(motion)
 
     def add(name: str, value: float) -> None:
         per_side.setdefault(name, []).append(float(value))
@@ -225,6 +274,8 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         add("peak_knee_contact_force_bw", contact.max() / bw)
         for name, values in (("knee_contact", contact), ("pf_muscle", ds.pf_force_muscle_n.sel(side=s))):
             at_peaks.setdefault(f"reserve_at_peak_{name}_share", []).append(_reserve_at_peak(ds, s, values))
+        for name, values in _stance_pf(ds, s, timing.stances[s], periodic, step_length).items():
+            add(name, float(np.mean(values)))
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
         add("tendon_energy_returned_j", returned / n_strides)
         add("tendon_share_of_positive_work", _tendon_share(ds, s))
@@ -238,6 +289,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         "aerial_time_s": timing.aerial_time_s,
     }
     out.update({name: _side_mean(values) for name, values in per_side.items()})
+    for name in OUTCOMES:   # PF stance summaries need a stance with its toe off: NaN without one
+        if name.startswith(("time_of_peak_pf_", "pf_impulse_", "pf_stress_integral_")):
+            out.setdefault(name, math.nan)
     out["metabolic_cost_j_kg_m"] = _metabolic_cost(ds, mass, speed)
     for name in ("max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm"):
         out[name] = float(ds.attrs.get(name, math.nan))

@@ -6,7 +6,8 @@
   (frictionless pulley); :func:`pf_from_quadriceps_and_angle` applies the van Eijden ratio to the
   same tension instead.
 * :func:`contact_area_m2`: Besier et al. 2005 upright-MRI areas (or an unconfirmed quadratic fit).
-* :func:`pf_summary`: peak, time of peak (% stance), impulse per step and per km.
+* :func:`pf_summary` (:func:`stance_summary` on plain arrays): peak, time of peak (% stance),
+  impulse per step and per km.
 
 Angles in rad (positive = knee flexion), moments in N m (positive = knee extension), forces N,
 areas m^2, stress Pa.
@@ -30,6 +31,7 @@ from biomech.knee.patellofemoral import (
     pf_summary,
     quadriceps_lever_arm_m,
     quadriceps_patella_resultant_n,
+    stance_summary,
 )
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "pf_force_ratio",
     "pf_from_quadriceps_and_angle",
     "pf_summary",
+    "stance_summary",
     "quadriceps_lever_arm_m",
     "quadriceps_patella_resultant_n",
 ]

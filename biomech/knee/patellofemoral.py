@@ -82,6 +82,7 @@ __all__ = [
     "pf_force_ratio",
     "pf_from_quadriceps_and_angle",
     "pf_summary",
+    "stance_summary",
     "quadriceps_lever_arm_m",
     "quadriceps_patella_resultant_n",
 ]
@@ -554,7 +555,29 @@ def pf_summary(
     """
     if not isinstance(result, PFResult):
         raise ValueError(f"result: expected a PFResult, got {type(result).__name__}")
-    n = result.n_frames
+    return stance_summary(time_s, result.pf_force_n, result.stress_pa, stance_mask, body_weight_n,
+                          step_length_m, beyond_data=result.beyond_data)
+
+
+def stance_summary(
+    time_s: object,
+    pf_force_n: object,
+    stress_pa: object,
+    stance_mask: object,
+    body_weight_n: float,
+    step_length_m: float,
+    *,
+    beyond_data: object | None = None,
+) -> PFSummary:
+    """:func:`pf_summary` on plain arrays: PF force (N) and stress (Pa) per frame, ``(n,)`` each,
+    at ``time_s``; ``beyond_data`` (booleans, default all False) marks frames where a published
+    curve was held beyond its data."""
+    force_all = np.asarray(pf_force_n, dtype=float).reshape(-1)
+    n = force_all.size
+    stress_all = _per_frame(stress_pa, n, "stress_pa")
+    beyond = np.zeros(n, dtype=bool) if beyond_data is None else np.asarray(beyond_data, dtype=bool)
+    if beyond.shape != (n,):
+        raise ValueError(f"beyond_data: expected shape ({n},), got {beyond.shape}")
     t = _per_frame(time_s, n, "time_s")
     if n > 1 and not (np.diff(t) > 0).all():
         raise ValueError("time_s: must be strictly increasing")
@@ -575,8 +598,8 @@ def pf_summary(
             raise ValueError(f"{name}: must be a positive number, got {value!r}")
 
     ts = t[idx]
-    force = result.pf_force_n[idx]
-    stress_mpa = pa_to_mpa(result.stress_pa[idx])
+    force = force_all[idx]
+    stress_mpa = pa_to_mpa(stress_all[idx])
     duration = float(ts[-1] - ts[0])
 
     def pct(i: int) -> float:
@@ -602,5 +625,5 @@ def pf_summary(
         impulse_bw_s_per_step=impulse_bw,
         impulse_bw_s_per_km=impulse_bw * steps_per_km,
         stress_integral_mpa_s_per_km=stress_integral * steps_per_km,
-        stance_beyond_data=bool(result.beyond_data[idx].any()),
+        stance_beyond_data=bool(beyond[idx].any()),
     )

@@ -35,6 +35,7 @@ from biomech.errors import BiomechError
 __all__ = [
     "ordered_runs",
     "summary_markdown",
+    "OTHER_OUTCOMES",
     "OUTCOMES",
     "QUALITY",
     "Design",
@@ -86,11 +87,29 @@ OUTCOMES: dict[str, Quantity] = {
                                          short="PF stress lever"),
     "peak_pf_stress_muscle_mpa": Quantity("Peak PF stress, muscle method", "MPa",
                                           short="PF stress muscle"),
+    "time_of_peak_pf_stress_lever_pct_stance": Quantity("Time of peak PF stress, lever-arm method",
+                                                        "% stance", short="PF stress peak lever"),
+    "time_of_peak_pf_stress_muscle_pct_stance": Quantity("Time of peak PF stress, muscle method",
+                                                         "% stance", short="PF stress peak muscle"),
+    "pf_impulse_lever_bw_s_per_km": Quantity("PF impulse per km, lever-arm method", "BW s/km",
+                                             short="PF impulse/km lever"),
+    "pf_impulse_muscle_bw_s_per_km": Quantity("PF impulse per km, muscle method", "BW s/km",
+                                              short="PF impulse/km muscle"),
     "peak_knee_contact_force_bw": Quantity("Peak knee contact force", "BW", short="Knee contact"),
     "tendon_energy_returned_j": Quantity("Tendon energy returned", "J", short="Tendon return"),
     "tendon_share_of_positive_work": Quantity("Tendon share of positive work", "%", 100.0,
                                               short="Tendon share of +work"),
     "metabolic_cost_j_kg_m": Quantity("Metabolic cost", "J/(kg m)", short="Metabolic"),
+}
+
+#: Outcomes in ``runs.csv`` that the summary table and the sweep figure leave out (labels only).
+OTHER_OUTCOMES: dict[str, Quantity] = {
+    "pf_impulse_lever_bw_s": Quantity("PF impulse per step, lever-arm method", "BW s"),
+    "pf_impulse_muscle_bw_s": Quantity("PF impulse per step, muscle method", "BW s"),
+    "pf_stress_integral_lever_mpa_s_per_km": Quantity("PF stress integral per km, lever-arm method",
+                                                      "MPa s/km"),
+    "pf_stress_integral_muscle_mpa_s_per_km": Quantity("PF stress integral per km, muscle method",
+                                                       "MPa s/km"),
 }
 
 #: Quality columns of a run: does the physics close?
@@ -149,7 +168,7 @@ def quality_columns(runs: pd.DataFrame) -> list[str]:
 
 def quantity(column: str) -> Quantity:
     """Display label, unit and scale of any ``runs.csv`` column (from its unit suffix if unknown)."""
-    for table in (OUTCOMES, QUALITY, PARAMETERS):
+    for table in (OUTCOMES, OTHER_OUTCOMES, QUALITY, PARAMETERS):
         if column in table:
             return table[column]
     for suffix, unit in _UNIT_SUFFIXES:
@@ -571,7 +590,10 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
     lines += ["", "Values are per run, or mean ± SD over the runs of a group. Forces, moments, PF "
               "stress and knee contact are peaks over the recorded cycles (BW = body weight, PF = "
               "patellofemoral, lever = lever-arm method, muscle = muscle-force method); tendon return "
-              "is the elastic energy returned per cycle; metabolic cost is per kg and metre.", ""]
+              "is the elastic energy returned per cycle; metabolic cost is per kg and metre. PF stress peak: "
+              "its time in % of stance; PF impulse/km: the PF force impulse of one stance times the "
+              "steps of a kilometre (both legs, a step being speed / step rate long; one knee sees "
+              "half), the cumulative load that shorter, more frequent steps change.", ""]
 
     quality = quality_columns(runs)
     if quality:

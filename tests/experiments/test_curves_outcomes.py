@@ -185,6 +185,22 @@ def test_outcomes_reserve_at_the_peaks_is_the_legs_largest_in_that_frame(stride)
     assert out["reserve_at_peak_pf_muscle_share"] == pytest.approx(0.2)       # left
 
 
+def test_pf_stance_summaries_integrate_each_stance(stride):
+    # half-sine PF force (4 BW lever, 5 BW muscle) and stress (8, 10 MPa) over each stance:
+    # peak at 50 % of stance, impulse 2 x peak x contact / pi per step; a step is speed / step
+    # rate = 1.225 m long, so a km has 1000 / 1.225 steps (both legs)
+    ds, motion = stride
+    out = compute_outcomes(ds, motion)
+    steps_per_km = 1000.0 / (SPEED * STRIDE_S / 2)
+    for method, force_bw, stress_mpa in (("lever", 4.0, 8.0), ("muscle", 5.0, 10.0)):
+        assert out[f"time_of_peak_pf_stress_{method}_pct_stance"] == pytest.approx(50.0, abs=1.1)
+        impulse = 2 * force_bw * CONTACT_S / np.pi
+        assert out[f"pf_impulse_{method}_bw_s"] == pytest.approx(impulse, rel=1e-3)
+        assert out[f"pf_impulse_{method}_bw_s_per_km"] == pytest.approx(impulse * steps_per_km, rel=1e-3)
+        assert out[f"pf_stress_integral_{method}_mpa_s_per_km"] == pytest.approx(
+            2 * stress_mpa * CONTACT_S / np.pi * steps_per_km, rel=1e-3)
+
+
 def test_outcomes_report_the_synthesis_checks_in_mm(stride):
     ds, motion = stride
     ds = ds.copy()
