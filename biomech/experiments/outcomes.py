@@ -227,10 +227,11 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
         ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share`` (largest reserve / that
         coordinate's peak joint moment), ``reserve_at_peak_knee_contact_share`` and
-        ``reserve_at_peak_pf_muscle_share`` (the largest reserve of the leg, as that fraction, at
-        the frame of the leg's peak knee contact force and peak PF force by the muscle method;
-        the larger of the two sides: above 5 % the muscles do not carry the joint moments at that
-        peak, so the peak is not what the muscles would produce), ``so_failed_frames`` (from
+        ``reserve_at_peak_pf_muscle_share`` (the largest reserve of the leg, as that fraction, in
+        the frame of the leg's peak knee contact force, and in the frames of its peak PF force
+        and peak PF stress by the muscle method, the larger; the larger of the two sides: above
+        5 % the muscles do not carry the joint moments at that peak, so the peak is not what the
+        muscles would produce), ``so_failed_frames`` (from
         the Dataset's attrs; NaN, or -1 frames, when the pipeline does not report them),
         ``tendon_equilibrium_change_n`` (compliant tendons: the largest tendon-force change of the
         last fixed-point iteration, N, at most 1 N when it converged; NaN with rigid tendons);
@@ -272,8 +273,13 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
             add(f"peak_pf_stress_{method}_mpa", ds[f"pf_stress_{method}_pa"].sel(side=s).max() / 1e6)
         contact = ds.joint_compressive_force_n.sel(joint=f"knee_{s}")
         add("peak_knee_contact_force_bw", contact.max() / bw)
-        for name, values in (("knee_contact", contact), ("pf_muscle", ds.pf_force_muscle_n.sel(side=s))):
-            at_peaks.setdefault(f"reserve_at_peak_{name}_share", []).append(_reserve_at_peak(ds, s, values))
+        at_peaks.setdefault("reserve_at_peak_knee_contact_share", []).append(
+            _reserve_at_peak(ds, s, contact))
+        # the muscle-method PF force and stress peaks (the stress peak can fall a frame or two
+        # away, where the contact area changes): the larger reserve of the two frames
+        at_peaks.setdefault("reserve_at_peak_pf_muscle_share", []).extend(
+            _reserve_at_peak(ds, s, ds[var].sel(side=s))
+            for var in ("pf_force_muscle_n", "pf_stress_muscle_pa"))
         for name, values in _stance_pf(ds, s, timing.stances[s], periodic, step_length).items():
             add(name, float(np.mean(values)))
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
@@ -299,7 +305,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     # coordinate's peak joint moment (the per-frame share is ill-conditioned at zero crossings)
     out["max_reserve_share"] = float(ds.attrs.get("max_reserve_fraction_of_peak_moment",
                                                   ds.attrs.get("max_reserve_share", math.nan)))
-    # at the peaks (the worse side): do the muscles carry the joint moments there?
+    # at the peaks (the worse side, the worse frame): do the muscles carry the joint moments there?
     for name, values in at_peaks.items():
         finite = [v for v in values if math.isfinite(v)]
         out[name] = max(finite) if finite else math.nan

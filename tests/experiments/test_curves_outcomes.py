@@ -183,6 +183,16 @@ def test_outcomes_reserve_at_the_peaks_is_the_legs_largest_in_that_frame(stride)
     out = compute_outcomes(ds, motion)
     assert out["reserve_at_peak_knee_contact_share"] == pytest.approx(0.12)   # right (0.07 left)
     assert out["reserve_at_peak_pf_muscle_share"] == pytest.approx(0.2)       # left
+    # the PF stress peak (muscle method) is read too: moved a quarter stride, with a larger reserve
+    stress = ds.pf_stress_muscle_pa.values.copy()
+    stress[:, 1] = np.roll(stress[:, 1], N // 4)
+    peak_stress_l = int(np.argmax(stress[:, 1]))
+    fraction[peak_stress_l, COORDS.index("knee_angle_l")] = 0.3
+    ds = ds.assign(reserve_fraction_of_peak_moment=(("time", "coordinate"), fraction),
+                   pf_stress_muscle_pa=(("time", "side"), stress))
+    out = compute_outcomes(ds, motion)
+    assert out["reserve_at_peak_pf_muscle_share"] == pytest.approx(0.3)
+    assert out["reserve_at_peak_knee_contact_share"] == pytest.approx(0.12)
 
 
 def test_pf_stance_summaries_integrate_each_stance(stride):

@@ -95,6 +95,27 @@ def test_quality_figure_names_a_shared_guide_once():
     assert len(dashed) == 3
 
 
+def test_peak_bars_mark_peaks_that_need_reserves():
+    # a muscle-dependent peak whose frame needs a reserve above the guide gets a mark on its bar
+    from biomech.pipeline import RESERVE_LIMIT
+    from biomech.plots.experiment import RESERVE_GUIDE_PCT, plot_peak_bars
+
+    assert RESERVE_GUIDE_PCT == pytest.approx(100 * RESERVE_LIMIT)
+    runs = pd.DataFrame({"run_id": ["a", "b"], "status": ["done", "done"],
+                         "direction": ["forward", "backward"], "speed_m_s": [3.0, 3.0],
+                         "peak_knee_contact_force_bw": [18.7, 18.3], "peak_pf_force_muscle_bw": [11.4, 11.5],
+                         "reserve_at_peak_knee_contact_share": [0.0001, 0.177],
+                         "reserve_at_peak_pf_muscle_share": [0.0001, 0.04]})
+    fig = plot_peak_bars(runs, ["speed_m_s"], title="t")
+    marks = {ax.get_title(): [t for t in ax.texts if t.get_text() == "▼"] for ax in fig.axes}
+    assert len(marks["Peak knee contact force"]) == 1       # BR: 17.7 % at its peak
+    assert marks["Peak patellofemoral force"] == []         # 4 %: below the guide
+    assert any("reserve above 5 %" in t.get_text() for t in fig.legends[0].get_texts())
+    # no mark anywhere: no legend entry
+    fig = plot_peak_bars(runs.assign(reserve_at_peak_knee_contact_share=0.01), ["speed_m_s"], title="t")
+    assert not any("reserve above" in t.get_text() for t in fig.legends[0].get_texts())
+
+
 def test_failed_runs_are_skipped_with_a_warning(figures, caplog):
     folder, paths = figures
     runs = load_runs(folder)
