@@ -88,18 +88,24 @@ def test_metabolic_rate_is_in_the_result_and_exceeds_basal(result):
     assert ds.attrs["metabolic_model"].startswith("Umberger")
 
 
+def _muscle_columns(ds) -> tuple[list[str], list[int], list[int]]:
+    """Coordinate names, the columns no muscle acts on (ground residuals, reserve-only) and the
+    columns muscles act on."""
+    coords = list(ds.coordinate.values)
+    no_muscle = (*ds.attrs["residual_coordinates"], *ds.attrs["reserve_only_coordinates"])
+    none = [coords.index(c) for c in no_muscle]
+    return coords, none, [j for j in range(len(coords)) if j not in none]
+
+
 def test_reserves_are_reported_against_the_muscle_capacity(result):
     # muscle_capacity_nm: the most the muscles can do about each coordinate alone; no reserve
     # can be smaller than the joint moment beyond it, and the attrs point at the worst reserve
     ds = result[5]
     cap, tau = ds.muscle_capacity_nm.values, ds.joint_moment_nm.values
     reserve = ds.reserve_moment_nm.values
-    coords = list(ds.coordinate.values)
-    no_muscle = (*ds.attrs["residual_coordinates"], *ds.attrs["reserve_only_coordinates"])
-    none = [coords.index(c) for c in no_muscle]
+    coords, none, acting = _muscle_columns(ds)
     assert "lumbar_extension" in ds.attrs["reserve_only_coordinates"]     # no muscle of the planar model
     assert np.isnan(cap[:, none]).all()
-    acting = [j for j in range(len(coords)) if j not in none]
     assert np.isfinite(cap[:, acting]).all()
     assert np.all(np.abs(reserve[:, acting]) >= np.abs(tau[:, acting]) - cap[:, acting] - 1e-6)
     j = coords.index(ds.attrs["max_reserve_fraction_coordinate"])
@@ -116,10 +122,7 @@ def test_reserve_fractions_and_the_frames_above_the_limit(result):
 
     frac, tau = ds.reserve_fraction_of_peak_moment.values, ds.joint_moment_nm.values
     reserve = ds.reserve_moment_nm.values
-    coords = list(ds.coordinate.values)
-    no_muscle = (*ds.attrs["residual_coordinates"], *ds.attrs["reserve_only_coordinates"])
-    none = [coords.index(c) for c in no_muscle]
-    acting = [j for j in range(len(coords)) if j not in none]
+    _, none, acting = _muscle_columns(ds)
     assert np.isnan(frac[:, none]).all() and np.isfinite(frac[:, acting]).all()
     np.testing.assert_allclose(frac[:, acting],
                                np.abs(reserve[:, acting]) / np.abs(tau[:, acting]).max(axis=0), rtol=1e-12)

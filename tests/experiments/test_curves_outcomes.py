@@ -172,10 +172,14 @@ def test_outcomes_reserve_at_the_peaks_is_the_legs_largest_in_that_frame(stride)
     fraction[peak_l, COORDS.index("hip_flexion_l")] = 0.07
     fraction[peak_r, COORDS.index("hip_flexion_l")] = 0.5     # the other leg, at the right peak
     fraction[(peak_r + 40) % N, COORDS.index("knee_angle_r")] = 0.8   # away from every peak
+    def left_moved(name: str, shift: int) -> tuple[np.ndarray, int]:
+        """``name`` with its left-side curve shifted by ``shift`` frames, and the left peak's frame."""
+        values = ds[name].values.copy()
+        values[:, 1] = np.roll(values[:, 1], shift)
+        return values, int(np.argmax(values[:, 1]))
+
     # the PF (muscle) peak of the left side moved half a stride away from its contact peak
-    pf = ds.pf_force_muscle_n.values.copy()
-    pf[:, 1] = np.roll(pf[:, 1], N // 2)
-    peak_pf_l = int(np.argmax(pf[:, 1]))
+    pf, peak_pf_l = left_moved("pf_force_muscle_n", N // 2)
     fraction[peak_pf_l, COORDS.index("knee_angle_l")] = 0.2
     ds = ds.assign(reserve_fraction_of_peak_moment=(("time", "coordinate"), fraction),
                    pf_force_muscle_n=(("time", "side"), pf))
@@ -184,9 +188,7 @@ def test_outcomes_reserve_at_the_peaks_is_the_legs_largest_in_that_frame(stride)
     assert out["reserve_at_peak_knee_contact_share"] == pytest.approx(0.12)   # right (0.07 left)
     assert out["reserve_at_peak_pf_muscle_share"] == pytest.approx(0.2)       # left
     # the PF stress peak (muscle method) is read too: moved a quarter stride, with a larger reserve
-    stress = ds.pf_stress_muscle_pa.values.copy()
-    stress[:, 1] = np.roll(stress[:, 1], N // 4)
-    peak_stress_l = int(np.argmax(stress[:, 1]))
+    stress, peak_stress_l = left_moved("pf_stress_muscle_pa", N // 4)
     fraction[peak_stress_l, COORDS.index("knee_angle_l")] = 0.3
     ds = ds.assign(reserve_fraction_of_peak_moment=(("time", "coordinate"), fraction),
                    pf_stress_muscle_pa=(("time", "side"), stress))
