@@ -363,12 +363,16 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
     norm_l, norm_v = np.empty((n, m)), np.empty((n, m))
     big_q = np.zeros(nu)
     # bound methods looked up once (SWIG attribute lookup costs as much as the call)
+    # with De Groote muscles only the lengths are read (position stage); the lengthening speeds
+    # are dl/dq . qd, the chain rule on the derivatives taken below (a muscle-tendon length
+    # depends on q only), which saves a velocity realisation per frame
     readers = [(out, [getattr(mu, name) for mu in muscles]) for out, name in (
-        (length, "getLength"), (speed, "getLengtheningSpeed"), (fl, "getActiveForceLengthMultiplier"),
+        (speed, "getLengtheningSpeed"), (fl, "getActiveForceLengthMultiplier"),
         (fv, "getForceVelocityMultiplier"), (fp, "getPassiveForceMultiplier"),
         (cos_a, "getCosPennationAngle"), (norm_l, "getNormalizedFiberLength"),
-        (norm_v, "getNormalizedFiberVelocity"))][:2 if de_groote else None]
+        (norm_v, "getNormalizedFiberVelocity"))]
     lengthening = [mu.getLengtheningSpeed for mu in muscles]
+    lengths = [mu.getLength for mu in muscles]
     for f in range(n):
         big_q[col] = q[f]
         coupling = np.zeros((nu, k))  # d(all mobilities)/d(independent coordinates)
@@ -380,12 +384,16 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
             coupling[index[c.dependent], kk] = grad
         state.setQ(osim.Vector.createFromMat(big_q))
         work.realizePosition(state)
+        length[f] = [get(state) for get in lengths]
         for colour in colours:
             state.setU(osim.Vector.createFromMat(np.ascontiguousarray(coupling[:, colour].sum(axis=1))))
             work.realizeVelocity(state)
             for j in colour:
                 rows = spanning[j]
                 dl_dq[f, rows, j] = [lengthening[i](state) for i in rows]
+        if de_groote:
+            speed[f] = dl_dq[f] @ qd[f]
+            continue
         state.setU(osim.Vector.createFromMat(coupling @ qd[f]))
         work.realizeVelocity(state)
         for out, getters in readers:
