@@ -559,6 +559,55 @@ def _md_row(cells: Iterable[str]) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
 
+#: Outcomes compared between the directions in the summary (loads, energy and cost).
+RELATIVE_OUTCOMES = (
+    "peak_vertical_grf_bw", "peak_knee_extension_moment_nm_kg",
+    "peak_pf_force_lever_bw", "peak_pf_force_muscle_bw", "peak_pf_stress_lever_mpa",
+    "peak_pf_stress_muscle_mpa", "pf_impulse_lever_bw_s_per_km", "pf_impulse_muscle_bw_s_per_km",
+    "peak_knee_contact_force_bw", "tendon_energy_returned_j", "metabolic_cost_j_kg_m",
+)
+#: Outcomes that depend on the muscle forces -> their reserve-at-peak column (see ``QUALITY``).
+_AT_PEAK = {"peak_pf_force_muscle_bw": "reserve_at_peak_pf_muscle_share",
+            "peak_pf_stress_muscle_mpa": "reserve_at_peak_pf_muscle_share",
+            "peak_knee_contact_force_bw": "reserve_at_peak_knee_contact_share"}
+
+
+def _relative_table(runs: pd.DataFrame, cond: Sequence[str]) -> list[str]:
+    """Markdown lines: BR relative to FR, ``100 (BR / FR - 1)`` %, in each condition where both
+    directions have finished runs (means over the group's runs); ``†`` where a run of either
+    direction needs a reserve above 5 % at that peak. Empty when no condition has both."""
+    if not {"forward", "backward"} <= set(runs["direction"].astype(str)):
+        return []
+    columns = [c for c in RELATIVE_OUTCOMES if c in runs.columns
+               and pd.to_numeric(runs[c], errors="coerce").notna().any()]
+    rows = []
+    for values, by_dir in condition_table(runs, cond):
+        groups = {d: runs[runs["run_id"].astype(str).isin(by_dir.get(d, []))
+                          & (runs["status"] == "done")] for d in ("forward", "backward")}
+        if any(g.empty for g in groups.values()):
+            continue
+        cells = [*[_param(c, v) for c, v in zip(cond, values, strict=True)]]
+        for c in columns:
+            fr, br = (pd.to_numeric(groups[d][c], errors="coerce").mean() for d in ("forward", "backward"))
+            ok = np.isfinite(fr) and np.isfinite(br) and fr != 0
+            cell = f"{100 * (br / fr - 1):+.1f}" if ok else "–"
+            flag = _AT_PEAK.get(c)
+            if flag in runs.columns and cell != "–":
+                worst = pd.concat([pd.to_numeric(g[flag], errors="coerce") for g in groups.values()]).max()
+                cell += " †" if worst > 0.05 else ""
+            cells.append(cell)
+        rows.append(_md_row(cells))
+    if not rows:
+        return []
+    header = [*[quantity(c).header() for c in cond],
+              *[quantity(c).short or quantity(c).label for c in columns]]
+    return ["## BR relative to FR (%)", "", _md_row(header), _md_row(["---"] * len(header)), *rows, "",
+            "100 (BR / FR − 1) in each condition where both directions ran (means over a group's "
+            "runs); negative: lower in backward running. † a run of either direction needs a "
+            "reserve above 5 % of a peak joint moment in the frame of that peak (the quality table's "
+            "reserve-at-peak columns): that comparison rests on a load the muscles do not carry.", ""]
+
+
 def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
                      figures: Sequence[str] = ()) -> str:
     """Markdown summary of ``runs.csv``: outcomes per direction and condition, quality per run.
@@ -594,6 +643,7 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
               "its time in % of stance; PF impulse/km: the PF force impulse of one stance times the "
               "steps of a kilometre (both legs, a step being speed / step rate long; one knee sees "
               "half), the cumulative load that shorter, more frequent steps change.", ""]
+    lines += _relative_table(runs, cond)
 
     quality = quality_columns(runs)
     if quality:

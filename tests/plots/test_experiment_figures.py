@@ -59,6 +59,40 @@ def test_make_figures_writes_valid_pngs_and_summary(figures):
     assert "Tendon equilibrium" not in summary
 
 
+def test_summary_compares_br_with_fr_in_each_condition(figures):
+    # synthetic BR loads are 0.7 x FR's at both speeds (gain), the GRF is the same, BR has no
+    # metabolic cost; the 3 m/s condition has no finished FR run, so no row
+    folder, _ = figures
+    summary = (folder / "figures" / "summary.md").read_text()
+    table = summary.split("## BR relative to FR (%)")[1].split("## ")[0]
+    header = next(line for line in table.splitlines() if line.startswith("| Speed"))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip().strip("|").split("|")]
+            for line in table.splitlines() if line.startswith("| 2.5") or line.startswith("| 3")}
+    assert set(rows) == {"2.5", "3.5"}
+    for row in rows.values():
+        cell = dict(zip(cols, row, strict=True))
+        assert cell["vGRF"] == "+0.0" and cell["Metabolic"] == "–"
+        for name in ("Knee ext. moment", "PF force lever", "PF stress muscle", "Knee contact",
+                     "Tendon return"):
+            assert cell[name] == "-30.0", name
+
+
+def test_relative_table_flags_comparisons_that_rest_on_reserves():
+    from biomech.plots.results import _relative_table
+
+    runs = pd.DataFrame({"run_id": ["f", "b"], "status": ["done", "done"],
+                         "direction": ["forward", "backward"], "speed_m_s": [3.0, 3.0],
+                         "peak_pf_force_lever_bw": [8.0, 6.0], "peak_pf_force_muscle_bw": [10.0, 11.0],
+                         "peak_knee_contact_force_bw": [18.0, 18.0],
+                         "reserve_at_peak_pf_muscle_share": [0.001, 0.18],
+                         "reserve_at_peak_knee_contact_share": [0.001, 0.04]})
+    lines = _relative_table(runs, ["speed_m_s"])
+    row = next(line for line in lines if line.startswith("| 3 |"))
+    assert row == "| 3 | -25.0 | +10.0 † | +0.0 |"   # lever: no muscles, no flag; contact: 4 %
+    assert _relative_table(runs[runs["direction"] == "forward"], ["speed_m_s"]) == []
+
+
 def test_a_quality_column_with_a_number_in_some_run_is_shown():
     import pandas as pd
 
