@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from biomech.experiments.outcomes import gait_timing, is_periodic, sides
+from biomech.experiments.outcomes import gait_timing, is_periodic, side_coordinates, sides
 from biomech.gait.cycles import cut_cycles, cycle_pct, time_normalise
 from biomech.gait.motion import Motion
 
@@ -65,8 +65,7 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
     muscles = [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
     optional = {}
     if "reserve_fraction_of_peak_moment" in ds:
-        leg = [str(c) for c in ds.coordinate.values if str(c).endswith(f"_{side}")]
-        fraction = ds.reserve_fraction_of_peak_moment.sel(coordinate=leg).values
+        fraction = ds.reserve_fraction_of_peak_moment.sel(coordinate=side_coordinates(ds, side)).values
         acting = np.isfinite(fraction).any(axis=0)
         if acting.any():
             optional["reserve_max_pct"] = 100.0 * fraction[:, acting].max(axis=1)

@@ -16,7 +16,8 @@ import xarray as xr
 
 from biomech.gait.motion import Motion
 
-__all__ = ["OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic", "sides"]
+__all__ = ["OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic", "side_coordinates",
+           "sides"]
 
 #: Outcome columns, in table order.
 OUTCOMES = (
@@ -110,14 +111,19 @@ def _muscles_of(ds: xr.Dataset, side: str) -> list[str]:
     return [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
 
 
+def side_coordinates(ds: xr.Dataset, side: str) -> list[str]:
+    """The coordinates of one leg (names ending in ``_<side>``)."""
+    return [str(c) for c in ds.coordinate.values if str(c).endswith(f"_{side}")]
+
+
 def _reserve_at_peak(ds: xr.Dataset, side: str, values: xr.DataArray) -> float:
     """Largest reserve of the ``side`` leg's coordinates, as a fraction of each one's peak joint
     moment, at the frame where ``values`` (over time) peaks; NaN without the per-frame reserve
     fractions (a Dataset from an older pipeline) or without a muscle-driven coordinate."""
     if "reserve_fraction_of_peak_moment" not in ds:
         return math.nan
-    leg = [str(c) for c in ds.coordinate.values if str(c).endswith(f"_{side}")]
-    at = ds.reserve_fraction_of_peak_moment.sel(coordinate=leg).values[int(np.argmax(values.values))]
+    at = ds.reserve_fraction_of_peak_moment.sel(coordinate=side_coordinates(ds, side)).values[
+        int(np.argmax(values.values))]
     return float(np.nanmax(at)) if np.isfinite(at).any() else math.nan
 
 
@@ -137,7 +143,10 @@ def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], pe
         return np.concatenate([values, values[1:]]) if periodic else values
 
     bw = float(ds.attrs["body_weight_n"])
-    out: dict[str, list[float]] = {}
+    out: dict[str, list[float]] = {f"{kind}_{method}_{unit}": [] for method in ("lever", "muscle")
+                                   for kind, unit in (("time_of_peak_pf_stress", "pct_stance"),
+                                                      ("pf_impulse", "bw_s"), ("pf_impulse", "bw_s_per_km"),
+                                                      ("pf_stress_integral", "mpa_s_per_km"))}
     for method in ("lever", "muscle"):
         force = extended(ds[f"pf_force_{method}_n"].sel(side=side).values)
         stress = extended(ds[f"pf_stress_{method}_pa"].sel(side=side).values)
@@ -152,7 +161,7 @@ def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], pe
                                 (f"pf_impulse_{method}_bw_s_per_km", summary.impulse_bw_s_per_km),
                                 (f"pf_stress_integral_{method}_mpa_s_per_km",
                                  summary.stress_integral_mpa_s_per_km)):
-                out.setdefault(name, []).append(value)
+                out[name].append(value)
     return out
 
 
@@ -281,7 +290,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
             _reserve_at_peak(ds, s, ds[var].sel(side=s))
             for var in ("pf_force_muscle_n", "pf_stress_muscle_pa"))
         for name, values in _stance_pf(ds, s, timing.stances[s], periodic, step_length).items():
-            add(name, float(np.mean(values)))
+            add(name, float(np.mean(values)) if values else math.nan)   # NaN: no stance with a toe off
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
         add("tendon_energy_returned_j", returned / n_strides)
         add("tendon_share_of_positive_work", _tendon_share(ds, s))
@@ -295,9 +304,6 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         "aerial_time_s": timing.aerial_time_s,
     }
     out.update({name: _side_mean(values) for name, values in per_side.items()})
-    for name in OUTCOMES:   # PF stance summaries need a stance with its toe off: NaN without one
-        if name.startswith(("time_of_peak_pf_", "pf_impulse_", "pf_stress_integral_")):
-            out.setdefault(name, math.nan)
     out["metabolic_cost_j_kg_m"] = _metabolic_cost(ds, mass, speed)
     for name in ("max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm"):
         out[name] = float(ds.attrs.get(name, math.nan))
