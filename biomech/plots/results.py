@@ -572,10 +572,13 @@ _AT_PEAK = {"peak_pf_force_muscle_bw": "reserve_at_peak_pf_muscle_share",
             "peak_knee_contact_force_bw": "reserve_at_peak_knee_contact_share"}
 
 
-def _relative_table(runs: pd.DataFrame, cond: Sequence[str]) -> list[str]:
+def _relative_table(runs: pd.DataFrame, cond: Sequence[str], per_direction: Sequence[str] = ()
+                    ) -> list[str]:
     """Markdown lines: BR relative to FR, ``100 (BR / FR - 1)`` %, in each condition where both
     directions have finished runs (means over the group's runs); ``†`` where a run of either
-    direction needs a reserve above 5 % at that peak. Empty when no condition has both."""
+    direction needs a reserve above 5 % at that peak; a note naming the ``per_direction``
+    parameters (set per direction, e.g. each direction's own speed), which the comparison then
+    includes. Empty when no condition has both."""
     if not {"forward", "backward"} <= set(runs["direction"].astype(str)):
         return []
     columns = [c for c in RELATIVE_OUTCOMES if c in runs.columns
@@ -601,11 +604,19 @@ def _relative_table(runs: pd.DataFrame, cond: Sequence[str]) -> list[str]:
         return []
     header = [*[quantity(c).header() for c in cond],
               *[quantity(c).short or quantity(c).label for c in columns]]
+    unmatched = ""
+    if per_direction:
+        values = [f"{quantity(c).label.lower()} (" + ", ".join(
+            f"{short} {_param(c, runs.loc[runs['direction'] == d, c].iloc[0])} {quantity(c).unit}".rstrip()
+            for d, short in (("forward", "FR"), ("backward", "BR"))) + ")" for c in per_direction]
+        unmatched = (" Not a matched comparison: each direction ran at its own " + "; ".join(values)
+                     + ", and the differences include that.")
     return ["## BR relative to FR (%)", "", _md_row(header), _md_row(["---"] * len(header)), *rows, "",
             "100 (BR / FR − 1) in each condition where both directions ran (means over a group's "
             "runs); negative: lower in backward running. † a run of either direction needs a "
             "reserve above 5 % of a peak joint moment in the frame of that peak (the quality table's "
-            "reserve-at-peak columns): that comparison rests on a load the muscles do not carry.", ""]
+            "reserve-at-peak columns): that comparison rests on a load the muscles do not carry."
+            + unmatched, ""]
 
 
 def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
@@ -643,7 +654,7 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
               "its time in % of stance; PF impulse/km: the PF force impulse of one stance times the "
               "steps of a kilometre (both legs, a step being speed / step rate long; one knee sees "
               "half), the cumulative load that shorter, more frequent steps change.", ""]
-    lines += _relative_table(runs, cond)
+    lines += _relative_table(runs, cond, layout.per_direction)
 
     quality = quality_columns(runs)
     if quality:

@@ -91,6 +91,11 @@ def test_relative_table_flags_comparisons_that_rest_on_reserves():
     row = next(line for line in lines if line.startswith("| 3 |"))
     assert row == "| 3 | -25.0 | +10.0 † | +0.0 |"   # lever: no muscles, no flag; contact: 4 %
     assert _relative_table(runs[runs["direction"] == "forward"], ["speed_m_s"]) == []
+    assert not any("Not a matched" in line for line in lines)
+    # each direction at its own speed, compared per step rate: the note says so
+    own = runs.assign(speed_m_s=[3.5, 3.0], step_rate_rel=[1.0, 1.0])
+    lines = _relative_table(own, ["step_rate_rel"], ["speed_m_s"])
+    assert any("each direction ran at its own speed (FR 3.5 m/s, BR 3 m/s)" in line for line in lines)
 
 
 def test_a_quality_column_with_a_number_in_some_run_is_shown():
