@@ -174,6 +174,42 @@ def test_without_the_low_pass_the_stance_foot_is_planted():
     assert report.max_foot_slip_m < 1e-4
 
 
+def test_a_compressible_sole_sinks_the_planted_foot_by_the_hertz_law():
+    # without the low-pass: the stance foot's lowest pivot (heel, metatarsal heads) is at
+    # -c (F / F_peak)^(2/3) below the ground, planted there (no slip), and the mechanics still
+    # close: GRF = m (a_com - g)
+    sk = skeleton()
+    kin = PlanarKinematics.from_skeleton(sk)
+    c = 0.0113   # Kinoshita et al. 1993 heel-pad deformation
+    motion, report = synthesise_running(
+        sk, running_inputs("forward", samples_per_step=100, kinematics_cutoff_hz=1e4, sole_compression_m=c),
+        kinematics=kin)
+    assert report.max_foot_slip_m < 1e-4
+    fy = motion.loads["r"].force_n[:, 1]
+    stance = fy > 0
+    lm = sk.landmarks_m
+    heel, mtp = (kin.point(motion.q, "calcn_r", np.asarray(lm[f"{p}_r"][1]))[:, 1] for p in ("heel", "mtp"))
+    expected = -c * (fy / fy.max()) ** (2.0 / 3.0)
+    assert np.abs(np.minimum(heel, mtp)[stance] - expected[stance]).max() < 2e-4
+    assert np.minimum(heel, mtp)[stance].min() == pytest.approx(-c, abs=2e-4)
+    m, g = sk.total_mass_kg, np.array([0.0, sk.gravity_m_s2])
+    a = kin.com_acceleration(motion.q, motion.qd, motion.qdd)
+    total = motion.loads["r"].force_n[:, :2] + motion.loads["l"].force_n[:, :2]
+    np.testing.assert_allclose(total, m * (a - g) * (np.abs(total[:, 1:]) > 0), atol=1e-6 * m * 9.81)
+
+
+@pytest.mark.parametrize(("mode", "value", "expected"), [
+    ("running", -0.001, "sole_compression_m: -0.001 m is below 0 m"),
+    ("running", 0.05, "sole_compression_m: 0.05 m is above 0.03 m"),
+    ("walking", 0.01, "sole_compression_m: running only"),
+])
+def test_sole_compression_bad_input(mode, value, expected):
+    from biomech.gait.params import gait_inputs
+
+    with pytest.raises(BiomechError, match=expected):
+        synthesise_running(skeleton(), gait_inputs(mode, "forward", sole_compression_m=value))
+
+
 def test_raising_step_rate_by_ten_percent_lowers_peak_stance_knee_flexion():
     sk = skeleton()
     kin = PlanarKinematics.from_skeleton(sk)
