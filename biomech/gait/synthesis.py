@@ -104,8 +104,7 @@ class RunningInputs:
     #: running only: how far (m) the soft tissue under the stance foot (heel or forefoot pad, and
     #: a shoe's midsole if one is meant) is compressed at the peak vertical GRF; the stance foot
     #: sinks by ``sole_compression_m * (F / F_peak) ** (2 / 3)`` (F: the planned vertical GRF; the
-    #: Hertz law of the model's foot-contact spheres). 0 (default): a rigid sole, as the
-    #: published roll-over timing of barefoot joggers assumes nothing else. For scale: 11.3 mm of
+    #: Hertz law of the model's foot-contact spheres). 0 (default): a rigid sole. For scale: 11.3 mm of
     #: heel-pad deformation in a 0.93 m/s, 5 kg drop test (Kinoshita et al. 1993, Int J Sports Med
     #: 14:312, abstract); unloaded heel-pad thickness about 16 mm (BMC Musculoskelet Disord 2022,
     #: doi 10.1186/s12891-022-05197-w, abstract).

@@ -41,6 +41,8 @@ from biomech.errors import BiomechError  # noqa: E402
 from biomech.plots.results import (  # noqa: E402
     OUTCOMES,
     QUALITY,
+    RESERVE_AT_PEAK,
+    RESERVE_GUIDE_PCT,
     Design,
     condition_label,
     condition_table,
@@ -77,10 +79,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FORMATS = ("png", "pdf")
-#: Reserve guide, % of a coordinate's peak joint moment: ``biomech.pipeline.RESERVE_LIMIT``
-#: (issue 4's criterion; not imported, to keep plotting light; a test keeps the two equal).
-RESERVE_GUIDE_PCT = 5.0
-
 #: Line style and hatch of the two patellofemoral methods.
 _METHOD_STYLE = {"lever": ("-", None, "lever-arm method"), "muscle": ("--", "////", "muscle method")}
 
@@ -149,13 +147,6 @@ _GUIDES = {
     "reserve_at_peak_pf_muscle_share": _AT_PEAKS,
 }
 
-#: Peak columns that depend on the muscle forces -> the ``runs.csv`` column with the largest
-#: reserve in the frame of that peak (marked on the bar when above the guide).
-_RESERVE_AT_PEAK = {
-    "peak_pf_force_muscle_bw": "reserve_at_peak_pf_muscle_share",
-    "peak_pf_stress_muscle_mpa": "reserve_at_peak_pf_muscle_share",
-    "peak_knee_contact_force_bw": "reserve_at_peak_knee_contact_share",
-}
 
 
 def _grid(n: int, ncols: int, panel_size: tuple[float, float], *, sharex: bool = False
@@ -329,7 +320,7 @@ def plot_peak_bars(runs: pd.DataFrame, conditions: Sequence[str], *, title: str,
                     ax.bar(x, float(np.mean(v)), width, color=direction_colour(direction),
                            hatch=hatch, edgecolor="white" if hatch else direction_colour(direction),
                            yerr=sd if v.size > 1 else None, capsize=2)
-                    reserve = _RESERVE_AT_PEAK.get(name)
+                    reserve = RESERVE_AT_PEAK.get(name)
                     if reserve in ok.columns:
                         r = 100.0 * pd.to_numeric(ok[reserve], errors="coerce").to_numpy(dtype=float)
                         if np.isfinite(r).any() and np.nanmax(r) > RESERVE_GUIDE_PCT:

@@ -38,6 +38,8 @@ __all__ = [
     "OTHER_OUTCOMES",
     "OUTCOMES",
     "QUALITY",
+    "RESERVE_AT_PEAK",
+    "RESERVE_GUIDE_PCT",
     "Design",
     "condition_table",
     "cycle_mean_sd",
@@ -566,10 +568,14 @@ RELATIVE_OUTCOMES = (
     "peak_pf_stress_muscle_mpa", "pf_impulse_lever_bw_s_per_km", "pf_impulse_muscle_bw_s_per_km",
     "peak_knee_contact_force_bw", "tendon_energy_returned_j", "metabolic_cost_j_kg_m",
 )
-#: Outcomes that depend on the muscle forces -> their reserve-at-peak column (see ``QUALITY``).
-_AT_PEAK = {"peak_pf_force_muscle_bw": "reserve_at_peak_pf_muscle_share",
-            "peak_pf_stress_muscle_mpa": "reserve_at_peak_pf_muscle_share",
-            "peak_knee_contact_force_bw": "reserve_at_peak_knee_contact_share"}
+#: Reserve guide, % of a coordinate's peak joint moment: ``biomech.pipeline.RESERVE_LIMIT``
+#: (issue 4's criterion; not imported, to keep plotting light; a test keeps the two equal).
+RESERVE_GUIDE_PCT = 5.0
+#: Outcomes that depend on the muscle forces -> the ``runs.csv`` column with the largest reserve
+#: in the frame of that peak (see ``QUALITY``).
+RESERVE_AT_PEAK = {"peak_pf_force_muscle_bw": "reserve_at_peak_pf_muscle_share",
+                   "peak_pf_stress_muscle_mpa": "reserve_at_peak_pf_muscle_share",
+                   "peak_knee_contact_force_bw": "reserve_at_peak_knee_contact_share"}
 
 
 def _relative_table(runs: pd.DataFrame, cond: Sequence[str], per_direction: Sequence[str] = ()
@@ -594,10 +600,10 @@ def _relative_table(runs: pd.DataFrame, cond: Sequence[str], per_direction: Sequ
             fr, br = (pd.to_numeric(groups[d][c], errors="coerce").mean() for d in ("forward", "backward"))
             ok = np.isfinite(fr) and np.isfinite(br) and fr != 0
             cell = f"{100 * (br / fr - 1):+.1f}" if ok else "–"
-            flag = _AT_PEAK.get(c)
+            flag = RESERVE_AT_PEAK.get(c)
             if flag in runs.columns and cell != "–":
                 worst = pd.concat([pd.to_numeric(g[flag], errors="coerce") for g in groups.values()]).max()
-                cell += " †" if worst > 0.05 else ""
+                cell += " †" if 100 * worst > RESERVE_GUIDE_PCT else ""
             cells.append(cell)
         rows.append(_md_row(cells))
     if not rows:

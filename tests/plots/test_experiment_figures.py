@@ -137,7 +137,8 @@ def test_quality_figure_names_a_shared_guide_once():
 def test_peak_bars_mark_peaks_that_need_reserves():
     # a muscle-dependent peak whose frame needs a reserve above the guide gets a mark on its bar
     from biomech.pipeline import RESERVE_LIMIT
-    from biomech.plots.experiment import RESERVE_GUIDE_PCT, plot_peak_bars
+    from biomech.plots.experiment import plot_peak_bars
+    from biomech.plots.results import RESERVE_GUIDE_PCT
 
     assert RESERVE_GUIDE_PCT == pytest.approx(100 * RESERVE_LIMIT)
     runs = pd.DataFrame({"run_id": ["a", "b"], "status": ["done", "done"],
