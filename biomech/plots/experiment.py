@@ -148,7 +148,6 @@ _GUIDES = {
 }
 
 
-
 def _grid(n: int, ncols: int, panel_size: tuple[float, float], *, sharex: bool = False
           ) -> tuple[Figure, list[plt.Axes]]:
     """``n`` panels on a grid of ``ncols`` columns; unused slots removed; tick labels on every panel."""
