@@ -134,3 +134,17 @@ def test_reserve_fractions_and_the_frames_above_the_limit(result):
     assert ds.attrs["reserve_above_limit_fraction_of_time"] == pytest.approx(above.mean())
     assert summary_table(ds)["reserve_above_limit_fraction_of_time"] == pytest.approx(above.mean())
     assert 0.0 < above.mean() < 1.0
+
+
+def test_fr_headline_peaks_are_carried_by_the_muscles(result):
+    # the default FR stride still needs reserves above 5 % (early swing, push-off: README), but
+    # not in the frames of its knee contact and muscle-method PF peaks (mid-stance): those
+    # headline numbers are what the muscles produce. A synthesis change that moves a reserve
+    # under a peak fails here.
+    from biomech.experiments.outcomes import compute_outcomes
+
+    ds, motion = result[5], result[4]
+    out = compute_outcomes(ds, motion)
+    assert out["max_reserve_share"] > 0.05
+    assert out["reserve_at_peak_knee_contact_share"] < 0.01
+    assert out["reserve_at_peak_pf_muscle_share"] < 0.01
