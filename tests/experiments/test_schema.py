@@ -127,7 +127,7 @@ def test_missing_model_spec_is_named(tmp_path):
 
 @pytest.mark.parametrize(("name", "n_runs"), [("retro_vs_forward", 6), ("retro_vs_forward_compliant", 6),
                                               ("step_rate_sweep", 10), ("speed_sweep", 10),
-                                              ("sole_compression_sweep", 6)])
+                                              ("sole_compression_sweep", 6), ("br_foot_angle_sweep", 4)])
 def test_shipped_experiments_validate(name, n_runs):
     # retro_vs_forward: 2 directions x 3 speeds; its extra run (BR at the default BR speed,
     # 3.0 m/s in defaults.yaml) is the matched 3.0 m/s BR run and is kept once.
