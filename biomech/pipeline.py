@@ -523,6 +523,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         "tendon_model": tendon, **compliant_attrs,
         "residual_coordinates": ground, "locked_coordinates": locked,
         "reserve_only_coordinates": reserve_only,
+        "translational_coordinates": [c for c, rot in zip(names, motion.rotational, strict=True)
+                                      if not rot],
         **residual_stats,
         "so_failed_frames": int(np.sum(sol.status != 0)),
         "max_reserve_share": float(np.nanmax(share)) if share.size else 0.0,
@@ -646,8 +648,11 @@ def summary_table(ds: xr.Dataset) -> dict[str, float]:
     return out
 
 
-def save_result(ds: xr.Dataset, folder: str | Path, stem: str = "result") -> dict[str, Path]:
-    """Write the Dataset (netCDF) and its summary table (CSV) atomically."""
+def save_result(ds: xr.Dataset, folder: str | Path, stem: str = "result", *,
+                opensim_tables: bool = True) -> dict[str, Path]:
+    """Write the Dataset (netCDF) and its summary table (CSV) atomically, and (``opensim_tables``)
+    the OpenSim ``.sto`` tables of :mod:`biomech.io.result_tables` (keys ``sto_<name>``)."""
+    from biomech.io.result_tables import write_result_tables
     from biomech.io.storage import atomic_write_text
 
     folder = Path(folder)
@@ -666,7 +671,10 @@ def save_result(ds: xr.Dataset, folder: str | Path, stem: str = "result") -> dic
     table = summary_table(ds)
     csv = atomic_write_text(folder / f"{stem}_summary.csv",
                             "quantity,value\n" + "".join(f"{k},{v:.10g}\n" for k, v in table.items()))
-    return {"netcdf": nc, "summary": Path(csv)}
+    files = {"netcdf": nc, "summary": Path(csv)}
+    if opensim_tables:
+        files.update({f"sto_{k}": v for k, v in write_result_tables(ds, folder, stem).items()})
+    return files
 
 
 # ------------------------------------------------------------------ measured trials

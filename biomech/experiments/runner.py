@@ -8,6 +8,7 @@ Files written into the run directory::
 
     result.nc, result_summary.csv   biomech.pipeline.save_result of the analysis Dataset, plus
                                     tendon_power_w and mtu_power_w (time, muscle; W)
+    result_*.sto                    the same as OpenSim tables (biomech.io.result_tables)
     curves.nc                       cycle-normalised curves (biomech.experiments.curves)
     motion/motion_*                 Motion.to_files(run_dir / "motion", "motion")
     synthesis_report.json           quality of a synthesised motion
