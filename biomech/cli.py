@@ -1,5 +1,6 @@
 """Command-line interface: ``biomech model build|summary``, ``biomech gait``, ``biomech run``
-(alias ``sweep``), ``biomech validate``.
+(alias ``sweep``), ``biomech validate``, ``biomech analyse`` (:mod:`biomech.analyse_cli`),
+``biomech figures``.
 
 User errors (bad spec, bad parameter, missing file) print one line to stderr and exit with
 status 2; no traceback.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 from biomech.errors import BiomechError
@@ -304,7 +306,10 @@ def make_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=_cmd_gait)
 
     _add_experiment_parsers(sub)
+    from biomech.analyse_cli import add_analyse_command
     from biomech.plots.cli import add_figures_command
+
+    add_analyse_command(sub)
 
     add_figures_command(sub)
     return p
@@ -313,6 +318,9 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``biomech`` console script."""
     args = make_parser().parse_args(argv)
+    # file warnings (a header quirk the reader handled, ...) as one line each, without source lines
+    warnings.formatwarning = lambda message, category, *_, **__: (
+        f"biomech: warning: {message}\n")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

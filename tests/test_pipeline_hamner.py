@@ -18,7 +18,7 @@ Preparation, stated once here:
 * one stride = right foot strike to the next right foot strike, strikes where the right vertical
   GRF rises through 20 N; the first complete stride starting after 1 s (filter start-up) is
   1.10-1.78 s (42 frames);
-* group map below (gait2392 muscle names; knee flexion is negative in this model).
+* group map: the shipped one (gait2392 muscle names; knee flexion is negative in this model).
 
 Published forward-running ranges used (each a range over subjects, taken as mean +/- 2 SD so that
 it holds for about 95 % of healthy runners; tolerances stated at each check):
@@ -45,7 +45,7 @@ from biomech.gait import Motion, reverse
 from biomech.gait.cycles import detect_strikes
 from biomech.gait.filters import lowpass_motion
 from biomech.io.storage import MotionFileWarning
-from biomech.models.groups import parse_group_map
+from biomech.models.groups import load_group_map
 from biomech.models.load import load
 from biomech.osim.build import scale_mass
 from biomech.pipeline import (
@@ -67,27 +67,9 @@ PF_FORCE_BW = (4.5 - 2 * 1.5, 5.6 + 2 * 1.3)                 # Roos 2012 low .. 
 # differences (their model and ours are both rigid-knee, static-optimization estimates)
 KNEE_CONTACT_BW = (0.6 * 8.02, 1.5 * 8.02)                    # 4.8-12.0
 
-# Functional muscle groups of FullBodyModel_Hamner2010_v2_0 (gait2392 lower-limb muscles,
-# Delp et al. 1990). No map is shipped for this model (models/groups/), so the test builds one.
-_GROUPS = {
-    "quadriceps": ["rect_fem", "vas_med", "vas_int", "vas_lat"],
-    "hamstrings": ["semimem", "semiten", "bifemlh"],
-    "knee_flexors": ["semimem", "semiten", "bifemlh", "bifemsh", "med_gas", "lat_gas", "grac", "sar"],
-    "plantarflexors": ["med_gas", "lat_gas", "soleus", "tib_post", "flex_dig", "flex_hal", "per_brev",
-                       "per_long"],
-    "dorsiflexors": ["tib_ant", "ext_dig", "ext_hal", "per_tert"],
-    "hip_extensors": ["glut_max1", "glut_max2", "glut_max3", "semimem", "semiten", "bifemlh", "add_mag3"],
-    "hip_flexors": ["iliacus", "psoas", "rect_fem", "sar", "tfl"],
-}
-HAMNER_GROUPS = parse_group_map({
-    "model": "FullBodyModel_Hamner2010_v2_0",
-    "source": "opensim-models Models/Hamner (Hamner, Seth & Delp 2010, J Biomech 43:2709); "
-              "gait2392 muscles (Delp et al. 1990)",
-    "coordinate_signs": {"hip_flexion": {"coordinate": "hip_flexion", "sign": 1},
-                         "knee_flexion": {"coordinate": "knee_angle", "sign": -1},
-                         "ankle_dorsiflexion": {"coordinate": "ankle_angle", "sign": 1}},
-    "groups": {g: {s: [f"{m}_{s}" for m in ms] for s in ("r", "l")} for g, ms in _GROUPS.items()},
-}, "tests/test_pipeline_hamner.py")
+# Functional muscle groups of FullBodyModel_Hamner2010_v2_0: the shipped map
+# (models/groups/fullbodymodel_hamner2010_v2_0.yaml, gait2392 muscles, Delp et al. 1990).
+HAMNER_GROUPS = load_group_map("fullbodymodel_hamner2010_v2_0")
 
 
 @pytest.fixture(scope="module")

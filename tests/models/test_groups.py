@@ -23,7 +23,8 @@ OSIM_MODELS = REF / "opensim-models" / "Models"
 GAIT10 = OSIM_MODELS / "Gait10dof18musc" / "gait10dof18musc.osim"
 RAJAGOPAL = OSIM_MODELS / "Rajagopal" / "Rajagopal2016.osim"
 
-SHIPPED = {"gait10dof18musc": -1, "rajagopal2016": 1, "running2d": 1}  # knee-flexion sign
+SHIPPED = {"gait10dof18musc": -1, "rajagopal2016": 1, "running2d": 1,  # knee-flexion sign
+           "fullbodymodel_hamner2010_v2_0": -1}
 
 
 def _need(path: Path) -> Path:
@@ -166,7 +167,7 @@ def test_missing_map_and_unknown_name(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_group_map("gait2392")
     assert str(info.value) == ("gait2392: <name>: no shipped group map of that name; shipped: "
-                               "gait10dof18musc, rajagopal2016, running2d")
+                               "fullbodymodel_hamner2010_v2_0, gait10dof18musc, rajagopal2016, running2d")
 
 
 def test_load_missing_model_names_the_path(tmp_path: Path) -> None:

@@ -1,0 +1,119 @@
+"""``biomech analyse``: the whole pipeline on a measured trial (any OpenSim model with a
+muscle-group map, its IK coordinates and GRF files), written as netCDF, CSV and OpenSim tables."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from biomech.errors import BiomechError
+
+_EPILOG = """\
+writes OUTPUT/result.nc (every per-frame quantity, units in attrs), result_summary.csv (peaks and
+quality), result_*.sto (OpenSim tables: inverse dynamics, static optimization activations and
+forces, joint reactions, patellofemoral) and trial.txt (how the trial was prepared); prints the
+peaks per side and the quality (pelvis residuals, largest reserve, failed frames).
+
+examples:
+  biomech analyse Rajagopal2016.osim run_ik.mot --grf run_grf.mot --external-loads loads.xml
+  biomech analyse model.osim ik.mot --external-loads loads.xml --groups my_groups.yaml --side l
+  biomech analyse model.osim ik.mot --external-loads loads.xml --start 1.10 --end 1.78 --mass 66
+"""
+
+
+def add_analyse_command(sub) -> None:
+    """Add ``analyse`` (alias ``analyze``) to the ``biomech`` sub-commands."""
+    a = sub.add_parser(
+        "analyse", aliases=["analyze"], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="run the analyses (inverse dynamics, static optimization, joint reactions, PF "
+             "stress, tendon energy, metabolic rate) on a measured trial's OpenSim files",
+        description="Analyse one stride (or a time window) of a measured trial on any OpenSim "
+                    "model with a muscle-group map.", epilog=_EPILOG)
+    a.add_argument("model", type=Path, help="the .osim model (scaled to the subject)")
+    a.add_argument("coordinates", type=Path, help="IK coordinates .mot/.sto")
+    a.add_argument("--grf", type=Path, default=None,
+                   help="GRF .mot (default: the datafile named in --external-loads)")
+    a.add_argument("--external-loads", type=Path, default=None, metavar="XML",
+                   help="OpenSim ExternalLoads .xml mapping the GRF columns to bodies")
+    a.add_argument("--groups", default=None, metavar="NAME_OR_YAML",
+                   help="muscle-group map: a shipped name (gait10dof18musc, rajagopal2016, "
+                        "running2d) or a YAML file (default: the shipped map matching the model)")
+    a.add_argument("--lowpass", type=float, default=10.0, metavar="HZ",
+                   help="low-pass cut-off of the coordinates in Hz (default 10; 0 = none)")
+    a.add_argument("--side", choices=("r", "l"), default="r",
+                   help="the stride is foot strike to foot strike of this side (default r)")
+    a.add_argument("--stride-index", type=int, default=0, metavar="N",
+                   help="which complete stride of that side (default 0: the first)")
+    a.add_argument("--start-after", type=float, default=None, metavar="S",
+                   help="count strides from this time on (s), e.g. after a filter's start-up")
+    a.add_argument("--start", type=float, default=None, metavar="S",
+                   help="analyse the window --start to --end (s) instead of one stride")
+    a.add_argument("--end", type=float, default=None, metavar="S")
+    a.add_argument("--mass", type=float, default=None, metavar="KG",
+                   help="subject mass (default: from the mean vertical GRF over whole strides)")
+    a.add_argument("--threshold", type=float, default=20.0, metavar="N",
+                   help="vertical GRF threshold of foot strike and toe-off (N, default 20)")
+    a.add_argument("--tendon", choices=("rigid", "compliant"), default="rigid",
+                   help="static optimization with rigid (default) or compliant tendons")
+    a.add_argument("--reverse", action="store_true",
+                   help="reverse the motion in time first (a first approximation of the opposite "
+                        "direction of travel)")
+    a.add_argument("-o", "--output", type=Path, default=None,
+                   help="output folder (default: out/<coordinates file stem>)")
+    a.set_defaults(func=_cmd_analyse)
+
+
+def _cmd_analyse(args: argparse.Namespace) -> int:
+    from biomech.io.storage import atomic_write_text
+    from biomech.pipeline import analyse_motion, save_result, summary_table
+    from biomech.trial import read_trial
+
+    for path in (args.model, args.coordinates, args.grf, args.external_loads):
+        if path is not None and not Path(path).is_file():
+            raise BiomechError(f"{path}: no such file")
+    trial = read_trial(args.model, args.coordinates, grf=args.grf, external_loads=args.external_loads,
+                       groups=args.groups, lowpass_hz=args.lowpass, side=args.side,
+                       stride_index=args.stride_index, start_after_s=args.start_after,
+                       start_s=args.start, end_s=args.end, mass_kg=args.mass,
+                       threshold_n=args.threshold, time_reversed=args.reverse)
+    for note in trial.notes:
+        print(f"  {note}")
+    try:
+        ds = analyse_motion(trial.model, trial.motion, groups=trial.groups, tendon=args.tendon)
+    except ValueError as exc:   # coordinates of the motion and the model do not match, NaNs, ...
+        raise BiomechError(f"{args.coordinates}: {exc}") from None
+    out = args.output or Path("out") / Path(args.coordinates).stem
+    files = save_result(ds, out)
+    atomic_write_text(Path(out) / "trial.txt", "".join(f"{n}\n" for n in trial.notes))
+    print(format_report(summary_table(ds), ds.attrs))
+    print(f"wrote {files['netcdf']}, {files['summary'].name} and {sum(k.startswith('sto_') for k in files)} "
+          f".sto tables in {out}")
+    return 0
+
+
+def format_report(table: dict[str, float], attrs: dict) -> str:
+    """Peaks per side and the quality of the solution, as printed by ``biomech analyse``."""
+    rows = [("knee extension moment (N m/kg)", "peak_knee_extension_moment_nm_per_kg_{}", 1.0),
+            ("PF force, lever-arm method (BW)", "peak_pf_force_lever_bw_{}", 1.0),
+            ("PF force, muscle method (BW)", "peak_pf_force_muscle_bw_{}", 1.0),
+            ("PF stress, lever-arm method (MPa)", "peak_pf_stress_lever_mpa_{}", 1.0),
+            ("PF stress, muscle method (MPa)", "peak_pf_stress_muscle_mpa_{}", 1.0),
+            ("knee contact force (BW)", "peak_knee_compressive_force_bw_{}", 1.0)]
+    lines = [f"{'peak':36s} {'right':>8s} {'left':>8s}"]
+    for label, key, scale in rows:
+        values = [table.get(key.format(s), math.nan) * scale for s in ("r", "l")]
+        lines.append(f"{label:36s} " + " ".join(f"{v:8.2f}" for v in values))
+    worst = attrs.get("max_reserve_fraction_coordinate", "")
+    lines += [
+        f"tendon energy returned: {table['tendon_energy_returned_j']:.1f} J",
+        f"pelvis residuals: force up to {float(attrs['max_pelvis_residual_force_bw']):.3f} BW, "
+        f"moment up to {float(attrs['max_pelvis_residual_moment_nm']):.1f} N m",
+        f"largest reserve: {100 * table['max_reserve_fraction_of_peak_moment']:.1f} % of the peak "
+        f"joint moment ({worst}; frames with a reserve above "
+        f"{100 * float(attrs['reserve_limit_fraction_of_peak_moment']):g} %: "
+        f"{100 * table['reserve_above_limit_fraction_of_time']:.0f} %)",
+        f"static optimization: {int(attrs['so_failed_frames'])} failed frames; tendons "
+        f"{attrs['tendon_model']}",
+    ]
+    return "\n".join(lines)

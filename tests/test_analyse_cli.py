@@ -1,0 +1,94 @@
+"""``biomech analyse``: the pipeline on a trial's OpenSim files, from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from biomech.cli import main
+from biomech.io.storage import MotionFileWarning
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANAR_OSIM = ROOT / "models" / "running2d.osim"
+
+
+@pytest.fixture(scope="module")
+def planar_files(fr_stride_analysis, tmp_path_factory):
+    """The synthesised FR stride written as OpenSim files (coordinates with speed and acceleration
+    sidecars, GRF, ExternalLoads) and the pipeline's Dataset of the same motion."""
+    *_, motion, ds = fr_stride_analysis
+    folder = tmp_path_factory.mktemp("trial")
+    files = motion.to_files(folder, "fr")
+    return files, motion, ds
+
+
+def test_planar_files_give_the_pipeline_inverse_dynamics(planar_files, tmp_path, capsys):
+    # The default model's .osim, the stride written to files and read back, no filter, the whole
+    # record as the window, the model's own mass: the joint moments are the pipeline's.
+    files, motion, ds = planar_files
+    code = main(["analyse", str(PLANAR_OSIM), str(files["coordinates"]), "--external-loads",
+                 str(files["external_loads"]), "--lowpass", "0", "--start", repr(float(motion.time_s[0])),
+                 "--end", repr(float(motion.time_s[-1])), "--mass", repr(float(ds.attrs["mass_kg"])), "-o",
+                 str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "knee extension moment (N m/kg)" in printed and "largest reserve" in printed
+    out = xr.open_dataset(tmp_path / "result.nc")
+    assert out.time.size == ds.time.size
+    for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_l"):
+        mine = out.joint_moment_nm.sel(coordinate=c).values
+        theirs = ds.joint_moment_nm.sel(coordinate=c).values
+        np.testing.assert_allclose(mine, theirs, atol=1e-6 * np.abs(theirs).max(), err_msg=c)
+    assert (tmp_path / "result_inverse_dynamics.sto").is_file()
+    assert "window" in (tmp_path / "trial.txt").read_text()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--start", "0.1"], "start_s and end_s: give both"),
+    (["--side", "l", "--stride-index", "5"], "select_stride"),
+])
+def test_bad_options_give_one_line(planar_files, tmp_path, capsys, extra, message):
+    files, _, _ = planar_files
+    code = main(["analyse", str(PLANAR_OSIM), str(files["coordinates"]), "--external-loads",
+                 str(files["external_loads"]), "-o", str(tmp_path), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_missing_file_and_model_without_a_group_map(planar_files, tmp_path, capsys):
+    files, _, _ = planar_files
+    assert main(["analyse", str(tmp_path / "none.osim"), str(files["coordinates"])]) == 2
+    assert "none.osim: no such file" in capsys.readouterr().err
+    renamed = tmp_path / "unknown_model.osim"
+    renamed.write_text(PLANAR_OSIM.read_text().replace('<Model name="running2d"', '<Model name="unknown"'))
+    assert main(["analyse", str(renamed), str(files["coordinates"]), "--external-loads",
+                 str(files["external_loads"])]) == 2
+    err = capsys.readouterr().err
+    assert "no muscle-group map matches this model" in err and len(err.strip().splitlines()) == 1
+
+
+def test_hamner_trial_from_the_command_line(reference_dir, tmp_path, capsys):
+    # The Hamner 2010 running trial as a user would analyse it (shipped group map found from the
+    # model's file name; 10 Hz filter, mass from the GRF, first right stride after 1 s): the same
+    # peaks as tests/test_pipeline_hamner.py (knee extension moment 2.42 N m/kg, PF force 5.69 BW
+    # by the lever-arm method, knee contact force 7.43 BW).
+    models = reference_dir / "opensim-models"
+    pipe = models / "Pipelines/Hamner"
+    with pytest.warns(MotionFileWarning, match="datarows=901 but the file has 601"):
+        code = main(["analyse", str(models / "Models/Hamner/FullBodyModel_Hamner2010_v2_0.osim"),
+                     str(pipe / "outputReference/ResultsIK/subject02_running_ik.mot"),
+                     "--grf", str(pipe / "subject02_running_grf.mot"),
+                     "--external-loads", str(pipe / "External_Loads.xml"), "--start-after", "1.0",
+                     "-o", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    table = dict(line.split(",") for line in (tmp_path / "result_summary.csv").read_text().splitlines()[1:])
+    assert float(table["peak_knee_extension_moment_nm_per_kg_r"]) == pytest.approx(2.42, abs=0.01)
+    assert float(table["peak_pf_force_lever_bw_r"]) == pytest.approx(5.69, abs=0.01)
+    assert float(table["peak_knee_compressive_force_bw_r"]) == pytest.approx(7.43, abs=0.01)
+    notes = (tmp_path / "trial.txt").read_text()
+    assert "mass 66.0 kg" in notes and "stride 0 of side r: 1.100-1.783 s" in notes
