@@ -635,9 +635,10 @@ def summary_table(ds: xr.Dataset) -> dict[str, float]:
             s = ds[f"pf_stress_{method}_pa"].sel(side=side)
             out[f"peak_pf_force_{method}_bw_{side}"] = float(f.max()) / bw
             out[f"peak_pf_stress_{method}_mpa_{side}"] = float(s.max()) / 1e6
-        knee = ds.attrs.get(f"knee_{side}_joint", f"knee_{side}")
-        out[f"peak_knee_compressive_force_bw_{side}"] = float(
-            ds.joint_compressive_force_n.sel(joint=knee).max()) / bw
+        for role in ("hip", "knee", "ankle"):
+            joint = ds.attrs.get(f"{role}_{side}_joint", f"{role}_{side}")
+            out[f"peak_{role}_compressive_force_bw_{side}"] = float(
+                ds.joint_compressive_force_n.sel(joint=joint).max()) / bw
     out["tendon_energy_returned_j"] = float(ds.tendon_energy_returned_j.sum())
     out["max_pelvis_residual_force_bw"] = float(ds.attrs["max_pelvis_residual_force_bw"])
     out["max_reserve_share"] = float(ds.attrs["max_reserve_share"])

@@ -16,8 +16,8 @@ import xarray as xr
 
 from biomech.gait.motion import Motion
 
-__all__ = ["OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic", "side_coordinates",
-           "sides"]
+__all__ = ["JOINT_ROLES", "OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic",
+           "side_coordinates", "sides"]
 
 #: Outcome columns, in table order.
 OUTCOMES = (
@@ -29,13 +29,17 @@ OUTCOMES = (
     "pf_impulse_lever_bw_s", "pf_impulse_muscle_bw_s",
     "pf_impulse_lever_bw_s_per_km", "pf_impulse_muscle_bw_s_per_km",
     "pf_stress_integral_lever_mpa_s_per_km", "pf_stress_integral_muscle_mpa_s_per_km",
-    "peak_knee_contact_force_bw",
+    "peak_knee_contact_force_bw", "peak_hip_contact_force_bw", "peak_ankle_contact_force_bw",
+    "hip_contact_impulse_bw_s", "knee_contact_impulse_bw_s", "ankle_contact_impulse_bw_s",
+    "hip_contact_impulse_bw_s_per_m", "knee_contact_impulse_bw_s_per_m", "ankle_contact_impulse_bw_s_per_m",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
     "reserve_at_peak_knee_contact_share", "reserve_at_peak_pf_muscle_share",
     "so_failed_frames", "tendon_equilibrium_change_n", "swing_foot_below_ground_mm",
     "swing_clearance_correction_deg", "max_foot_slip_mm",
 )
+#: Joints whose reaction loads are outcomes (the Dataset's ``<role>_<side>_joint`` attributes).
+JOINT_ROLES = ("hip", "knee", "ankle")
 #: Tolerance (rad or m) on the first and last frame of a periodic record.
 _PERIODIC_TOL = 1e-6
 
@@ -127,14 +131,10 @@ def _reserve_at_peak(ds: xr.Dataset, side: str, values: xr.DataArray) -> float:
     return float(np.nanmax(at)) if np.isfinite(at).any() else math.nan
 
 
-def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], periodic: bool,
-               step_length_m: float) -> dict[str, list[float]]:
-    """PF stance summaries (:func:`biomech.knee.stance_summary`) of every stance of ``side``,
-    both methods: time of peak stress (% stance), impulse per step (BW s) and per km, stress
-    integral per km (MPa s). A periodic record is extended by one period for a stance that runs
-    past its end."""
-    from biomech.knee import stance_summary
-
+def _stance_windows(ds: xr.Dataset, stances: list[tuple[float, float]], periodic: bool):
+    """Time (s), the stance masks of ``stances`` on it, and the function that extends a per-frame
+    array the same way: a periodic record is extended by one period for a stance that runs past
+    its end. Stances with fewer than two frames are left out."""
     t = ds.time.values
     duration = float(t[-1] - t[0])
     t_ext = np.concatenate([t, t[1:] + duration]) if periodic else t
@@ -142,18 +142,29 @@ def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], pe
     def extended(values: np.ndarray) -> np.ndarray:
         return np.concatenate([values, values[1:]]) if periodic else values
 
+    masks = [m for on, off in stances if (m := (t_ext >= on - 1e-9) & (t_ext <= off + 1e-9)).sum() >= 2]
+    return t_ext, masks, extended
+
+
+def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], periodic: bool,
+               step_length_m: float) -> dict[str, list[float]]:
+    """PF stance summaries (:func:`biomech.knee.stance_summary`) of every stance of ``side``,
+    both methods: time of peak stress (% stance), impulse per step (BW s) and per km, stress
+    integral per km (MPa s)."""
+    from biomech.knee import stance_summary
+
+    t_ext, masks, extended = _stance_windows(ds, stances, periodic)
     bw = float(ds.attrs["body_weight_n"])
     out: dict[str, list[float]] = {f"{kind}_{method}_{unit}": [] for method in ("lever", "muscle")
                                    for kind, unit in (("time_of_peak_pf_stress", "pct_stance"),
                                                       ("pf_impulse", "bw_s"), ("pf_impulse", "bw_s_per_km"),
                                                       ("pf_stress_integral", "mpa_s_per_km"))}
+    if not math.isfinite(step_length_m) or step_length_m <= 0:
+        return out
     for method in ("lever", "muscle"):
         force = extended(ds[f"pf_force_{method}_n"].sel(side=side).values)
         stress = extended(ds[f"pf_stress_{method}_pa"].sel(side=side).values)
-        for on, off in stances:
-            mask = (t_ext >= on - 1e-9) & (t_ext <= off + 1e-9)
-            if mask.sum() < 2 or not math.isfinite(step_length_m) or step_length_m <= 0:
-                continue
+        for mask in masks:
             summary = stance_summary(t_ext, force, stress, mask, bw, step_length_m)
             for name, value in ((f"time_of_peak_pf_stress_{method}_pct_stance",
                                  summary.time_of_peak_stress_pct_stance),
@@ -162,6 +173,29 @@ def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], pe
                                 (f"pf_stress_integral_{method}_mpa_s_per_km",
                                  summary.stress_integral_mpa_s_per_km)):
                 out[name].append(value)
+    return out
+
+
+def _joint_name(ds: xr.Dataset, role: str, side: str) -> str:
+    """The Dataset's joint of ``role`` (hip, knee, ankle) on ``side``."""
+    return str(ds.attrs.get(f"{role}_{side}_joint", f"{role}_{side}"))
+
+
+def _stance_joint_loads(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], periodic: bool,
+                        step_length_m: float) -> dict[str, list[float]]:
+    """Compressive-force impulse of the hip, knee and ankle of ``side`` over each of its stances
+    (BW s per step) and per metre travelled (BW s/m: per step over the step length, both legs)."""
+    t_ext, masks, extended = _stance_windows(ds, stances, periodic)
+    bw = float(ds.attrs["body_weight_n"])
+    out: dict[str, list[float]] = {f"{role}_contact_impulse_{unit}": [] for role in JOINT_ROLES
+                                   for unit in ("bw_s", "bw_s_per_m")}
+    for role in JOINT_ROLES:
+        force = extended(ds.joint_compressive_force_n.sel(joint=_joint_name(ds, role, side)).values)
+        for mask in masks:
+            impulse_bw_s = float(np.trapezoid(force[mask], t_ext[mask])) / bw
+            out[f"{role}_contact_impulse_bw_s"].append(impulse_bw_s)
+            if math.isfinite(step_length_m) and step_length_m > 0:
+                out[f"{role}_contact_impulse_bw_s_per_m"].append(impulse_bw_s / step_length_m)
     return out
 
 
@@ -229,8 +263,12 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         ``pf_impulse_{lever,muscle}_bw_s_per_km`` and
         ``pf_stress_integral_{lever,muscle}_mpa_s_per_km`` (times the steps of a kilometre, both
         legs, a step being speed / step rate long: one knee sees half);
-        ``peak_knee_contact_force_bw`` (knee joint
-        compressive force); ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
+        ``peak_knee_contact_force_bw``, ``peak_hip_contact_force_bw``, ``peak_ankle_contact_force_bw``
+        (joint compressive force, parent on child along the child's long axis); per stance, then
+        averaged: ``{hip,knee,ankle}_contact_impulse_bw_s`` (compressive-force impulse of one
+        stance, BW s) and ``{hip,knee,ankle}_contact_impulse_bw_s_per_m`` (that over the step
+        length: the cumulative load per metre travelled, both legs; one joint sees half);
+        ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
         tendons summed, mean of both legs); ``tendon_share_of_positive_work`` (tendon / muscle-
         tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
         ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
@@ -280,8 +318,11 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         for method in ("lever", "muscle"):
             add(f"peak_pf_force_{method}_bw", ds[f"pf_force_{method}_n"].sel(side=s).max() / bw)
             add(f"peak_pf_stress_{method}_mpa", ds[f"pf_stress_{method}_pa"].sel(side=s).max() / 1e6)
-        contact = ds.joint_compressive_force_n.sel(joint=f"knee_{s}")
+        contact = ds.joint_compressive_force_n.sel(joint=_joint_name(ds, "knee", s))
         add("peak_knee_contact_force_bw", contact.max() / bw)
+        for role in ("hip", "ankle"):
+            add(f"peak_{role}_contact_force_bw",
+                ds.joint_compressive_force_n.sel(joint=_joint_name(ds, role, s)).max() / bw)
         at_peaks.setdefault("reserve_at_peak_knee_contact_share", []).append(
             _reserve_at_peak(ds, s, contact))
         # the muscle-method PF force and stress peaks (the stress peak can fall a frame or two
@@ -289,7 +330,8 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
         at_peaks.setdefault("reserve_at_peak_pf_muscle_share", []).extend(
             _reserve_at_peak(ds, s, ds[var].sel(side=s))
             for var in ("pf_force_muscle_n", "pf_stress_muscle_pa"))
-        for name, values in _stance_pf(ds, s, timing.stances[s], periodic, step_length).items():
+        for name, values in {**_stance_pf(ds, s, timing.stances[s], periodic, step_length),
+                             **_stance_joint_loads(ds, s, timing.stances[s], periodic, step_length)}.items():
             add(name, float(np.mean(values)) if values else math.nan)   # NaN: no stance with a toe off
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
         add("tendon_energy_returned_j", returned / n_strides)

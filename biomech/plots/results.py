@@ -98,6 +98,8 @@ OUTCOMES: dict[str, Quantity] = {
     "pf_impulse_muscle_bw_s_per_km": Quantity("PF impulse per km, muscle method", "BW s/km",
                                               short="PF impulse/km muscle"),
     "peak_knee_contact_force_bw": Quantity("Peak knee contact force", "BW", short="Knee contact"),
+    "knee_contact_impulse_bw_s_per_m": Quantity("Knee contact impulse per metre", "BW s/m",
+                                                short="Knee contact/m"),
     "tendon_energy_returned_j": Quantity("Tendon energy returned", "J", short="Tendon return"),
     "tendon_share_of_positive_work": Quantity("Tendon share of positive work", "%", 100.0,
                                               short="Tendon share of +work"),
@@ -112,6 +114,12 @@ OTHER_OUTCOMES: dict[str, Quantity] = {
                                                       "MPa s/km"),
     "pf_stress_integral_muscle_mpa_s_per_km": Quantity("PF stress integral per km, muscle method",
                                                        "MPa s/km"),
+    "peak_hip_contact_force_bw": Quantity("Peak hip contact force", "BW"),
+    "peak_ankle_contact_force_bw": Quantity("Peak ankle contact force", "BW"),
+    **{f"{joint}_contact_impulse_bw_s": Quantity(f"{joint.capitalize()} contact impulse per step", "BW s")
+       for joint in ("hip", "knee", "ankle")},
+    **{f"{joint}_contact_impulse_bw_s_per_m": Quantity(f"{joint.capitalize()} contact impulse per metre",
+                                                       "BW s/m") for joint in ("hip", "ankle")},
 }
 
 #: Quality columns of a run: does the physics close?
@@ -566,7 +574,8 @@ RELATIVE_OUTCOMES = (
     "peak_vertical_grf_bw", "peak_knee_extension_moment_nm_kg",
     "peak_pf_force_lever_bw", "peak_pf_force_muscle_bw", "peak_pf_stress_lever_mpa",
     "peak_pf_stress_muscle_mpa", "pf_impulse_lever_bw_s_per_km", "pf_impulse_muscle_bw_s_per_km",
-    "peak_knee_contact_force_bw", "tendon_energy_returned_j", "metabolic_cost_j_kg_m",
+    "peak_knee_contact_force_bw", "knee_contact_impulse_bw_s_per_m", "tendon_energy_returned_j",
+    "metabolic_cost_j_kg_m",
 )
 #: Reserve guide, % of a coordinate's peak joint moment: ``biomech.pipeline.RESERVE_LIMIT``
 #: (issue 4's criterion; not imported, to keep plotting light; a test keeps the two equal).
@@ -659,7 +668,9 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
               "is the elastic energy returned per cycle; metabolic cost is per kg and metre. PF stress peak: "
               "its time in % of stance; PF impulse/km: the PF force impulse of one stance times the "
               "steps of a kilometre (both legs, a step being speed / step rate long; one knee sees "
-              "half), the cumulative load that shorter, more frequent steps change.", ""]
+              "half), the cumulative load that shorter, more frequent steps change; knee contact/m: "
+              "the knee contact force impulse of one stance over the step length (BW s per metre "
+              "travelled, both legs).", ""]
     lines += _relative_table(runs, cond, layout.per_direction)
 
     quality = quality_columns(runs)

@@ -21,6 +21,7 @@ N = 141              # samples over one stride (0.005 s), first = last (periodic
 COORDS = ["pelvis_tilt", "pelvis_tx", "pelvis_ty", "hip_flexion_r", "knee_angle_r", "ankle_angle_r",
           "hip_flexion_l", "knee_angle_l", "ankle_angle_l", "lumbar_extension"]
 MUSCLES = ["vasti_r", "soleus_r", "vasti_l", "soleus_l"]
+JOINT_PEAKS_BW = {"hip": 4.5, "knee": 6.0, "ankle": 8.0}   # peak compressive forces
 
 
 def _phase(t, side):
@@ -54,7 +55,8 @@ def stride():
     grf = np.zeros((N, 2, 3))
     pf = {k: np.zeros((N, 2)) for k in ("pf_force_lever_n", "pf_force_muscle_n",
                                         "pf_stress_lever_pa", "pf_stress_muscle_pa")}
-    jcf = np.zeros((N, 2))
+    joints = [f"{role}_{side}" for side in ("r", "l") for role in ("hip", "knee", "ankle")]
+    jcf = np.zeros((N, len(joints)))
     energy = np.zeros((N, len(MUSCLES)))
     for k, side in enumerate(("r", "l")):
         s = _stance(t, side)
@@ -64,11 +66,12 @@ def stride():
         pf["pf_force_muscle_n"][:, k] = 5.0 * BW * s
         pf["pf_stress_lever_pa"][:, k] = 8e6 * s
         pf["pf_stress_muscle_pa"][:, k] = 10e6 * s
-        jcf[:, k] = 6.0 * BW * s
+        for role, peak_bw in JOINT_PEAKS_BW.items():   # compressive force, half-sine in stance
+            jcf[:, joints.index(f"{role}_{side}")] = peak_bw * BW * s
         energy[:, MUSCLES.index(f"vasti_{side}")] = 10.0 * s
         energy[:, MUSCLES.index(f"soleus_{side}")] = 30.0 * s
     ds = xr.Dataset(coords={"time": t, "coordinate": COORDS, "muscle": MUSCLES, "side": ["r", "l"],
-                            "axis": ["x", "y", "z"], "joint": ["knee_r", "knee_l"]})
+                            "axis": ["x", "y", "z"], "joint": joints})
     ds["q"] = (("time", "coordinate"), q)
     ds["joint_moment_nm"] = (("time", "coordinate"), moment)
     ds["grf_n"] = (("time", "side", "axis"), grf)
@@ -211,6 +214,23 @@ def test_pf_stance_summaries_integrate_each_stance(stride):
         assert out[f"pf_impulse_{method}_bw_s_per_km"] == pytest.approx(impulse * steps_per_km, rel=1e-3)
         assert out[f"pf_stress_integral_{method}_mpa_s_per_km"] == pytest.approx(
             2 * stress_mpa * CONTACT_S / np.pi * steps_per_km, rel=1e-3)
+
+
+def test_joint_contact_peaks_and_impulses_per_stance_and_per_metre(stride):
+    # half-sine compressive forces over each stance (hip 4.5, knee 6, ankle 8 BW peaks): impulse
+    # 2 x peak x contact / pi per step, over the step length (speed / step rate = 1.225 m) per metre
+    ds, motion = stride
+    out = compute_outcomes(ds, motion)
+    step_m = SPEED * STRIDE_S / 2
+    for role, peak_bw in JOINT_PEAKS_BW.items():
+        assert out[f"peak_{role}_contact_force_bw"] == pytest.approx(peak_bw, rel=1e-3)
+        impulse = 2 * peak_bw * CONTACT_S / np.pi
+        assert out[f"{role}_contact_impulse_bw_s"] == pytest.approx(impulse, rel=1e-3)
+        assert out[f"{role}_contact_impulse_bw_s_per_m"] == pytest.approx(impulse / step_m, rel=1e-3)
+    # a joint named otherwise in the model: found through the Dataset's <role>_<side>_joint attrs
+    renamed = ds.assign_coords(joint=[str(j).replace("ankle", "talocrural") for j in ds.joint.values])
+    renamed.attrs.update({"ankle_r_joint": "talocrural_r", "ankle_l_joint": "talocrural_l"})
+    assert compute_outcomes(renamed, motion)["peak_ankle_contact_force_bw"] == pytest.approx(8.0, rel=1e-3)
 
 
 def test_outcomes_report_the_synthesis_checks_in_mm(stride):
