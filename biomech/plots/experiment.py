@@ -125,6 +125,8 @@ BAR_PANELS: tuple[Panel, ...] = (
           (("pf_impulse_lever_bw_s_per_km", "lever"), ("pf_impulse_muscle_bw_s_per_km", "muscle")),
           optional=True),
     Panel("Peak knee contact force", "Force (BW)", (("peak_knee_contact_force_bw", None),)),
+    Panel("Knee contact impulse per metre (both legs)", "Impulse (BW s/m)",
+          (("knee_contact_impulse_bw_s_per_m", None),), optional=True),
     Panel("Tendon energy returned", "Energy (J)", (("tendon_energy_returned_j", None),)),
     Panel("Tendon share of positive work", "Share (%)", (("tendon_share_of_positive_work", None),)),
     Panel("Metabolic cost", "Cost (J/(kg m))", (("metabolic_cost_j_kg_m", None),), optional=True),
