@@ -194,6 +194,16 @@ def _largest_reserve_nm(ds, coordinate: str) -> tuple[float, float]:
             float(np.abs(ds.joint_moment_nm.values[:, j]).max()))
 
 
+RIGHT_LEG = ("hip_flexion_r", "knee_angle_r", "ankle_angle_r")
+
+
+def _check_reserves(ds, limits: dict[str, float], label: str = "") -> None:
+    """Each coordinate's largest reserve below its limit (a fraction of its peak joint moment)."""
+    for c, limit in limits.items():
+        reserve, peak = _largest_reserve_nm(ds, c)
+        assert reserve < limit * peak, f"{label}{c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
+
+
 def test_right_leg_reserves_stay_small(one_stride):
     # OpenSim's guide for muscle-driven simulations: peak reserve moments "typically less than
     # 10% of the peak joint torque" (OpenSim documentation, "Reserves and Residuals"). Measured on
@@ -205,9 +215,7 @@ def test_right_leg_reserves_stay_small(one_stride):
     # knee moment is 190 N m and the generic model's quadriceps can make 159 N m, all four fully
     # active: muscle_capacity_nm): reported, not bounded.
     _, ds = one_stride
-    for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
-        reserve, peak = _largest_reserve_nm(ds, c)
-        assert reserve < 0.10 * peak, f"{c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
+    _check_reserves(ds, dict.fromkeys(RIGHT_LEG, 0.10))
     assert ds.attrs["reserve_optimal_force_nm"] == 1.0
 
 
@@ -265,10 +273,9 @@ def test_compliant_tendons_keep_the_right_leg_reserves_below_five_percent(trial,
     stride, rigid = one_stride
     ds = analyse_motion(model, stride, groups=HAMNER_GROUPS, tendon="compliant")
     assert ds.attrs["compliant_converged"] == 1
-    for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
-        reserve, peak = _largest_reserve_nm(ds, c)
-        assert reserve < 0.05 * peak, f"{c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
-        assert reserve < _largest_reserve_nm(rigid, c)[0], c
+    _check_reserves(ds, dict.fromkeys(RIGHT_LEG, 0.05))
+    for c in RIGHT_LEG:
+        assert _largest_reserve_nm(ds, c)[0] < _largest_reserve_nm(rigid, c)[0], c
 
 
 # ------------------------------------------------------------------ the stride reversed in time --
@@ -331,9 +338,6 @@ def test_time_reversed_stride_reserves(trial, reversed_stride):
     backward, rigid = reversed_stride
     compliant = analyse_motion(model, backward, groups=HAMNER_GROUPS, tendon="compliant")
     assert compliant.attrs["compliant_converged"] == 1
-    for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r"):
-        reserve, peak = _largest_reserve_nm(rigid, c)
-        assert reserve < 0.10 * peak, f"rigid {c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
-    for c, limit in (("hip_flexion_r", 0.05), ("knee_angle_r", 0.06), ("ankle_angle_r", 0.05)):
-        reserve, peak = _largest_reserve_nm(compliant, c)
-        assert reserve < limit * peak, f"compliant {c}: reserve {reserve:.1f} N m of peak {peak:.0f} N m"
+    _check_reserves(rigid, dict.fromkeys(RIGHT_LEG, 0.10), "rigid ")
+    _check_reserves(compliant, {"hip_flexion_r": 0.05, "knee_angle_r": 0.06, "ankle_angle_r": 0.05},
+                    "compliant ")
