@@ -118,6 +118,10 @@ def _motion(config: dict[str, Any], ctx: ModelContext, run_dir: Path) -> tuple[M
     t0 = time.perf_counter()
     motion, report = synthesise_running(ctx.skeleton, inputs, kinematics=ctx.kinematics)
     log.info("synthesised %s in %.1f s", motion.name, time.perf_counter() - t0)
+    if gait.get("time_reversed"):   # gait.backward: time_reversed (the forward synthesis reversed)
+        from biomech.gait.motion import reverse
+
+        motion = dataclasses.replace(reverse(motion), name=f"{motion.name}_time_reversed")
     (run_dir / "synthesis_report.json").write_text(
         json.dumps(dataclasses.asdict(report), indent=2, default=float) + "\n", encoding="utf-8")
     checks = {"synthesis_swing_foot_below_ground_m": max(0.0, -report.min_swing_clearance_m),

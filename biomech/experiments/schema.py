@@ -188,14 +188,21 @@ class Gait(_Strict):
     the conditions and the sweep. ``step_rate_rule`` says how the step rate follows a speed
     other than the direction's default when neither ``step_rate_hz`` nor ``step_rate_rel``
     fixes it: ``vs_speed`` uses ``step_rate_vs_speed`` of defaults.yaml where the direction has
-    one, ``default`` keeps the published default. ``source: files`` analyses motions written by
-    :meth:`biomech.gait.motion.Motion.to_files` (``motions``: their ``*_coordinates.mot``).
+    one, ``default`` keeps the published default. ``backward`` says how a backward run is made:
+    ``synthesis`` (default) from the backward defaults and parameters; ``time_reversed`` as the
+    forward synthesis at the backward run's speed, step rate and duty factor (forward defaults and
+    the experiment's parameters otherwise), reversed in time (backward gait is close to reversed
+    forward gait: Grasso, Bianchi & Lacquaniti 1998; Lee et al. 2013): a null model with the
+    forward joint moments, in which only the muscles see the direction. ``source: files``
+    analyses motions written by :meth:`biomech.gait.motion.Motion.to_files` (``motions``: their
+    ``*_coordinates.mot``).
     """
 
     source: Literal["synthesis", "files"] = "synthesis"
     mode: Literal["running", "walking"] = "running"
     params: GaitParams = Field(default_factory=GaitParams)  # type: ignore[valid-type]
     step_rate_rule: Literal["vs_speed", "default"] = "vs_speed"
+    backward: Literal["synthesis", "time_reversed"] = "synthesis"
     motions: list[str] | None = Field(default=None, min_length=1)
 
 
@@ -407,6 +414,8 @@ def _cross_checks(exp: Experiment) -> None:
                                 "gait parameters only apply to gait.source: synthesis")
         if exp.runs:
             raise SpecError(src, "runs", "extra runs only apply to gait.source: synthesis")
+        if exp.gait.backward != "synthesis":
+            raise SpecError(src, "gait.backward", "only applies to gait.source: synthesis")
     elif exp.gait.motions is not None:
         raise SpecError(src, "gait.motions", "only used with gait.source: files")
     ex = exp.executor

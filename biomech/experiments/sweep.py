@@ -64,8 +64,12 @@ class Run:
 
     @property
     def inputs(self) -> dict[str, Any]:
-        """The gait inputs of a synthesised run (empty for motion files)."""
-        return dict(self.config["gait"].get("inputs", {}))
+        """The gait inputs of a synthesised run (empty for motion files), with the direction the
+        run travels (``backward`` for a time-reversed forward synthesis)."""
+        inputs = dict(self.config["gait"].get("inputs", {}))
+        if self.config["gait"].get("time_reversed"):
+            inputs["direction"] = "backward"
+        return inputs
 
 
 def canonical_json(config: dict[str, Any]) -> str:
@@ -176,7 +180,15 @@ def _label_text(labels: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in labels.items()) or "defaults"
 
 
-def _synthesis_inputs(exp: Experiment, labels: dict[str, Any], where: str) -> tuple[dict, list[str]]:
+#: Gait aliases that set the stride timing (replaced by the resolved values when a backward run
+#: is made by time reversal of the forward synthesis).
+_STRIDE_ALIASES = ("stride_length_m", "contact_time_s")
+
+
+def _synthesis_inputs(exp: Experiment, labels: dict[str, Any], where: str
+                      ) -> tuple[dict, list[str], bool]:
+    """The run's resolved gait inputs, notes, and whether the runner reverses the motion in time
+    (a backward run with ``gait.backward: time_reversed``: the inputs are then forward ones)."""
     from biomech.gait.params import default_value, gait_inputs
 
     point = {k: v for k, v in exp.gait.params.model_dump().items() if v is not None}
@@ -201,12 +213,21 @@ def _synthesis_inputs(exp: Experiment, labels: dict[str, Any], where: str) -> tu
             bound = f"below {lo:g}" if lo is not None and value < lo else f"above {hi:g}"
             raise SpecError(exp.source, where, f"({_label_text(labels)}) gives step_rate_hz "
                             f"{value:g} {unit}, {bound} {unit}")
+    reversed_ = direction == "backward" and exp.gait.backward == "time_reversed"
     try:
         inputs = gait_inputs(mode, direction, **point)
+        if reversed_:
+            # the forward synthesis at the backward stride (speed, step rate, duty factor),
+            # reversed in time by the runner
+            stride = {k: getattr(inputs, k) for k in ("speed_m_s", "step_rate_hz", "duty_factor")}
+            point = {k: v for k, v in point.items() if k not in _STRIDE_ALIASES}
+            inputs = gait_inputs(mode, "forward", **{**point, **stride})
+            notes.append("backward runs: the forward synthesis at the backward stride, reversed in "
+                         "time (gait.backward: time_reversed)")
     except BiomechError as exc:
         raise SpecError(exp.source, where, f"({_label_text(labels)}) {exc}") from None
     inputs = dataclasses.replace(inputs, **ints)
-    return dataclasses.asdict(inputs), notes
+    return dataclasses.asdict(inputs), notes, reversed_
 
 
 def _base_config(exp: Experiment) -> dict[str, Any]:
@@ -263,8 +284,10 @@ def expand(exp: Experiment) -> list[Run]:
     else:
         items = []
         for where, labels in _points(exp):
-            inputs, notes = _synthesis_inputs(exp, labels, where)
+            inputs, notes, reversed_ = _synthesis_inputs(exp, labels, where)
             gait = {"source": "synthesis", "mode": exp.gait.mode, "inputs": inputs}
+            if reversed_:
+                gait["time_reversed"] = True
             items.append((gait, labels, notes))
     for gait, labels, notes in items:
         config = {**base_config, "gait": gait}

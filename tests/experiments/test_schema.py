@@ -83,6 +83,11 @@ BAD = [
     ({"name": "x", "gait": {"source": "files"}},
      "gait.motions: required with gait.source: files (a list of *_coordinates.mot files written by "
      "Motion.to_files)"),
+    ({"name": "x", "gait": {"source": "files", "motions": ["a_coordinates.mot"],
+                            "backward": "time_reversed"}},
+     "gait.backward: only applies to gait.source: synthesis"),
+    ({"name": "x", "gait": {"backward": "mirrored"}},
+     "gait.backward: got 'mirrored'; expected 'synthesis' or 'time_reversed'"),
 ]
 
 
@@ -127,7 +132,8 @@ def test_missing_model_spec_is_named(tmp_path):
 
 @pytest.mark.parametrize(("name", "n_runs"), [("retro_vs_forward", 6), ("retro_vs_forward_compliant", 6),
                                               ("step_rate_sweep", 10), ("speed_sweep", 10),
-                                              ("sole_compression_sweep", 6), ("br_foot_angle_sweep", 4)])
+                                              ("sole_compression_sweep", 6), ("br_foot_angle_sweep", 4),
+                                              ("retro_vs_forward_time_reversed", 6)])
 def test_shipped_experiments_validate(name, n_runs):
     # retro_vs_forward: 2 directions x 3 speeds; its extra run (BR at the default BR speed,
     # 3.0 m/s in defaults.yaml) is the matched 3.0 m/s BR run and is kept once.

@@ -164,3 +164,26 @@ def test_walking_experiment_uses_the_walking_defaults():
             assert run.inputs[name] == default_value("walking", direction, name)
     with pytest.raises(SpecError, match="duty_factor"):
         expand(_exp(gait={"mode": "walking", "params": {"duty_factor": 0.4}}))
+
+
+def test_backward_by_time_reversal_is_the_forward_synthesis_at_the_backward_stride():
+    doc = {"conditions": {"direction": ["forward", "backward"]}, "sweep": {"speed_m_s": [2.5, 3.0]}}
+    own = expand(_exp(**doc))
+    reversed_ = expand(_exp(gait={"backward": "time_reversed"}, **doc))
+    # forward runs unchanged (same run ids)
+    assert [r.run_id for r in reversed_[:2]] == [r.run_id for r in own[:2]]
+    for br, br_own in zip(reversed_[2:], own[2:], strict=True):
+        assert br.config["gait"]["time_reversed"] is True and "time_reversed" not in br_own.config["gait"]
+        assert br.inputs["direction"] == "backward"          # the direction the run travels
+        synthesised = br.config["gait"]["inputs"]              # what the runner synthesises
+        assert synthesised["direction"] == "forward"
+        for name in ("speed_m_s", "step_rate_hz", "duty_factor"):   # the backward stride
+            assert synthesised[name] == br_own.inputs[name], name
+        for name in ("foot_angle_at_contact_deg", "knee_flexion_at_contact_deg", "peak_hip_swing_fraction"):
+            assert synthesised[name] == default_value("running", "forward", name), name   # forward otherwise
+        assert any("time_reversed" in note for note in br.notes)
+    # a stride alias of the backward run resolves first, then carries over
+    runs = expand(_exp(gait={"backward": "time_reversed", "params": {"contact_time_s": 0.25}},
+                       conditions={"direction": ["backward"]}))
+    assert runs[0].config["gait"]["inputs"]["duty_factor"] == pytest.approx(
+        0.25 * runs[0].inputs["step_rate_hz"] / 2)
