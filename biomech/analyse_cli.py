@@ -12,13 +12,16 @@ from biomech.errors import BiomechError
 _EPILOG = """\
 writes OUTPUT/result.nc (every per-frame quantity, units in attrs), result_summary.csv (peaks and
 quality), result_*.sto (OpenSim tables: inverse dynamics, static optimization activations and
-forces, joint reactions, patellofemoral) and trial.txt (how the trial was prepared); prints the
-peaks per side and the quality (pelvis residuals, largest reserve, failed frames).
+forces, joint reactions, patellofemoral), trial.txt (how the trial was prepared) and, for every
+complete gait cycle of either foot in the record, curves.nc (0-100 % of the cycle), outcomes.csv
+(per-stance outcomes, as runs.csv of an experiment) and curves.png (mean ± SD over the cycles);
+prints the peaks per side and the quality (pelvis residuals, largest reserve, failed frames).
 
 examples:
   biomech analyse Rajagopal2016.osim run_ik.mot --grf run_grf.mot --external-loads loads.xml
   biomech analyse model.osim ik.mot --external-loads loads.xml --groups my_groups.yaml --side l
   biomech analyse model.osim ik.mot --external-loads loads.xml --start 1.10 --end 1.78 --mass 66
+  biomech analyse model.osim ik.mot --external-loads loads.xml --start-after 1.0 --strides 0
 """
 
 
@@ -45,6 +48,9 @@ def add_analyse_command(sub) -> None:
                    help="the stride is foot strike to foot strike of this side (default r)")
     a.add_argument("--stride-index", type=int, default=0, metavar="N",
                    help="which complete stride of that side (default 0: the first)")
+    a.add_argument("--strides", type=int, default=1, metavar="N",
+                   help="analyse N consecutive strides from there (default 1; 0 = all complete "
+                        "strides): the curves are then mean ± SD over the cycles")
     a.add_argument("--start-after", type=float, default=None, metavar="S",
                    help="count strides from this time on (s), e.g. after a filter's start-up")
     a.add_argument("--start", type=float, default=None, metavar="S",
@@ -52,6 +58,10 @@ def add_analyse_command(sub) -> None:
     a.add_argument("--end", type=float, default=None, metavar="S")
     a.add_argument("--mass", type=float, default=None, metavar="KG",
                    help="subject mass (default: from the mean vertical GRF over whole strides)")
+    a.add_argument("--speed", type=float, default=None, metavar="M_S",
+                   help="speed of travel in m/s, e.g. a treadmill's belt speed (default: the "
+                        "pelvis's mean speed; none when it hardly moves, as on a treadmill: the "
+                        "per-metre outcomes are then left out)")
     a.add_argument("--threshold", type=float, default=20.0, metavar="N",
                    help="vertical GRF threshold of foot strike and toe-off (N, default 20)")
     a.add_argument("--tendon", choices=("rigid", "compliant"), default="rigid",
@@ -72,9 +82,12 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     for path in (args.model, args.coordinates, args.grf, args.external_loads):
         if path is not None and not Path(path).is_file():
             raise BiomechError(f"{path}: no such file")
+    if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
+        raise BiomechError(f"--speed: expected a positive speed in m/s, got {args.speed:g}")
     trial = read_trial(args.model, args.coordinates, grf=args.grf, external_loads=args.external_loads,
                        groups=args.groups, lowpass_hz=args.lowpass, side=args.side,
-                       stride_index=args.stride_index, start_after_s=args.start_after,
+                       stride_index=args.stride_index, n_strides=args.strides,
+                       start_after_s=args.start_after,
                        start_s=args.start, end_s=args.end, mass_kg=args.mass,
                        threshold_n=args.threshold, time_reversed=args.reverse)
     for note in trial.notes:
@@ -83,13 +96,56 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         ds = analyse_motion(trial.model, trial.motion, groups=trial.groups, tendon=args.tendon)
     except ValueError as exc:   # coordinates of the motion and the model do not match, NaNs, ...
         raise BiomechError(f"{args.coordinates}: {exc}") from None
-    out = args.output or Path("out") / Path(args.coordinates).stem
+    out = Path(args.output or Path("out") / Path(args.coordinates).stem)
     files = save_result(ds, out)
-    atomic_write_text(Path(out) / "trial.txt", "".join(f"{n}\n" for n in trial.notes))
+    atomic_write_text(out / "trial.txt", "".join(f"{n}\n" for n in trial.notes))
     print(format_report(summary_table(ds), ds.attrs))
-    print(f"wrote {files['netcdf']}, {files['summary'].name} and {sum(k.startswith('sto_') for k in files)} "
-          f".sto tables in {out}")
+    written = [files["netcdf"].name, files["summary"].name,
+               f"{sum(k.startswith('sto_') for k in files)} .sto tables"]
+    speed = args.speed
+    if speed is None:
+        tx = ds.q.sel(coordinate="pelvis_tx").values if "pelvis_tx" in ds.coordinate else [0.0, 0.0]
+        moved = abs(float(tx[-1] - tx[0])) / float(ds.time.values[-1] - ds.time.values[0])
+        speed = moved if moved >= MIN_OVERGROUND_SPEED_M_S else math.nan
+        if not math.isfinite(speed):
+            print(f"  the pelvis travels {moved:.2f} m/s (a treadmill?): give --speed for the "
+                  "per-metre outcomes and the metabolic cost per metre")
+    written += _cycle_files(ds, trial.motion, out, title=Path(args.coordinates).stem, speed_m_s=speed)
+    print(f"wrote {', '.join(written)} in {out}")
     return 0
+
+
+#: Below this mean pelvis speed (m/s) a record is taken as treadmill or standing: no speed of travel.
+MIN_OVERGROUND_SPEED_M_S = 0.2
+
+
+def _cycle_files(ds, motion, out: Path, *, title: str, speed_m_s: float) -> list[str]:
+    """Per-cycle results of the analysed record: ``curves.nc`` (0-100 % of each cycle, both
+    feet), ``outcomes.csv`` (per-stance outcomes averaged over the cycles and sides, as
+    ``runs.csv``) and ``curves.png`` (mean ± SD over the cycles); nothing without a complete
+    cycle. Returns the names written."""
+    from biomech.experiments.curves import cycle_curves, write_curves
+    from biomech.experiments.outcomes import compute_outcomes
+    from biomech.io.storage import atomic_write_text
+    from biomech.plots.experiment import plot_cycle_curves
+
+    curves = cycle_curves(ds, motion)
+    if curves.sizes["cycle"] == 0:
+        return []
+    write_curves(curves, out / "curves.nc")
+    outcomes = compute_outcomes(ds, motion, speed_m_s=speed_m_s)
+    atomic_write_text(out / "outcomes.csv", "quantity,value\n" + "".join(
+        f"{k},{v}\n" if isinstance(v, str) else f"{k},{float(v):.10g}\n" for k, v in outcomes.items()))
+    fig = plot_cycle_curves({str(motion.direction): [curves]},
+                            title=f"{title}: {curves.sizes['cycle']} cycles (both feet)")
+    names = ["curves.nc", "outcomes.csv"]
+    if fig is not None:
+        import matplotlib.pyplot as plt
+
+        fig.savefig(out / "curves.png", dpi=150)
+        plt.close(fig)
+        names.append("curves.png")
+    return names
 
 
 def format_report(table: dict[str, float], attrs: dict) -> str:
@@ -106,7 +162,7 @@ def format_report(table: dict[str, float], attrs: dict) -> str:
         lines.append(f"{label:36s} " + " ".join(f"{v:8.2f}" for v in values))
     worst = attrs.get("max_reserve_fraction_coordinate", "")
     lines += [
-        f"tendon energy returned: {table['tendon_energy_returned_j']:.1f} J",
+        f"tendon energy returned over the record: {table['tendon_energy_returned_j']:.1f} J",
         f"pelvis residuals: force up to {float(attrs['max_pelvis_residual_force_bw']):.3f} BW, "
         f"moment up to {float(attrs['max_pelvis_residual_moment_nm']):.1f} N m",
         f"largest reserve: {100 * table['max_reserve_fraction_of_peak_moment']:.1f} % of the peak "

@@ -138,6 +138,8 @@ class _Setup:
     mass_kg: float
     weight_n: float
     knee: dict[str, tuple[str, int]]            # side -> (coordinate, +1 if it grows with flexion)
+    #: "hip_flexion" / "ankle_dorsiflexion" -> side -> (coordinate, +1 if it grows with that motion)
+    angles: dict[str, dict[str, tuple[str, int]]]
     quadriceps: dict[str, tuple[str, ...]]      # side -> muscle names
     joints: dict[str, str]                      # "<hip|knee|ankle>_<side>" -> model joint name
     tendon_strain: np.ndarray                   # per muscle of the model, strain at F0
@@ -167,6 +169,8 @@ def _planar_setup(model, motion: Motion, spec: ModelSpec, skeleton: Skeleton,
         kind="planar", model=model, mass_kg=skeleton.total_mass_kg,
         weight_n=skeleton.total_mass_kg * -skeleton.gravity_m_s2,
         knee={s: (f"knee_angle_{s}", 1) for s in sides},
+        angles={"hip_flexion": {s: (f"hip_flexion_{s}", 1) for s in sides},
+                "ankle_dorsiflexion": {s: (f"ankle_angle_{s}", 1) for s in sides}},
         quadriceps={s: tuple(f"{m}_{s}" for m in QUADRICEPS) for s in sides}, joints=joints,
         tendon_strain=np.full(n_muscles, float(spec.muscle_defaults.tendon_strain_at_one_norm_force)),
         notes={"pf_muscle_method": "muscle: quadriceps tensions through the model's patella "
@@ -202,6 +206,8 @@ def _opensim_setup(model, motion: Motion, groups: GroupMap | str | Path | None,
         raise ValueError(f"group map {gmap.source_label}: quadriceps {unknown} are not muscles of "
                          f"model {model.getName()!r}")
     knee = {s: (gmap.coordinate("knee_flexion", s), gmap.sign("knee_flexion")) for s in sides}
+    angles = {m: {s: (gmap.coordinate(m, s), gmap.sign(m)) for s in sides}
+              for m in ("hip_flexion", "ankle_dorsiflexion")}
     joints = {}
     for s in sides:
         for role, motion_name in (("hip", "hip_flexion"), ("knee", "knee_flexion"),
@@ -224,7 +230,8 @@ def _opensim_setup(model, motion: Motion, groups: GroupMap | str | Path | None,
         strain = np.where(np.isnan(strain), DEFAULT_TENDON_STRAIN_AT_ONE_NORM_FORCE, strain)
     mass = total_mass(model)
     return _Setup(kind="opensim", model=work, mass_kg=mass, weight_n=mass * gravity_m_s2(model),
-                  knee=knee, quadriceps=quads, joints=joints, tendon_strain=strain, notes=notes)
+                  knee=knee, angles=angles, quadriceps=quads, joints=joints, tendon_strain=strain,
+                  notes=notes)
 
 
 # ------------------------------------------------------------------ the analysis
@@ -440,6 +447,11 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         data[key] = (("time", "side"), value, attrs)
     data["pf_angle_clipped"] = (("time", "side"), clipped,
                                 {"description": f"knee angle outside {PF_RANGE_DEG} deg, clipped"})
+    for motion_name, per_side in setup.angles.items():   # the model's sign convention taken out
+        data[f"{motion_name}_rad"] = (("time", "side"), np.column_stack(
+            [sign * motion.q[:, names.index(c)] for c, sign in (per_side[s] for s in sides)]),
+            {"units": "rad", "description": f"{motion_name.replace('_', ' ')}, positive = "
+                                            f"{motion_name.split('_')[1]}"})
 
     # --- tendon energy (the solved tendon forces on the De Groote tendon curve) -------------
     ms = work.getMuscles()
@@ -710,13 +722,14 @@ def slice_motion(motion: Motion, start_s: float, end_s: float, *, threshold_n: f
 
 def select_stride(motion: Motion, *, side: str = "r", threshold_n: float = 20.0, index: int = 0,
                   start_after_s: float | None = None, min_duration_s: float = 0.3,
-                  max_duration_s: float = 2.0) -> Motion:
+                  max_duration_s: float = 2.0, count: int = 1) -> Motion:
     """One full stride: from a foot strike of ``side`` to its next foot strike.
 
     Strikes are where that foot's vertical GRF rises through ``threshold_n`` (N)
     (:func:`biomech.gait.cycles.detect_strikes`); ``index`` counts the complete strides of
     plausible duration that start at or after ``start_after_s`` (s). The stride is cut by
-    :func:`slice_motion`, so it covers both strikes.
+    :func:`slice_motion`, so it covers both strikes. ``count`` > 1: that many strides from
+    ``index`` on (the record from the first's strike to the last's); 0: all of them.
     """
     if side not in motion.loads:
         raise BiomechError(f"select_stride: motion {motion.name!r} has no load for side {side!r}")
@@ -729,8 +742,11 @@ def select_stride(motion: Motion, *, side: str = "r", threshold_n: float = 20.0,
     if not 0 <= index < len(cycles):
         raise BiomechError(f"select_stride: motion {motion.name!r} has {len(cycles)} complete "
                            f"'{side}' strides, index {index} asked for")
-    start, end = cycles[index]
-    return slice_motion(motion, start, end, threshold_n=threshold_n)
+    if count < 0 or (count and index + count > len(cycles)):
+        raise BiomechError(f"select_stride: motion {motion.name!r} has {len(cycles)} complete "
+                           f"'{side}' strides, {count} from index {index} asked for")
+    chosen = cycles[index:index + count] if count else cycles[index:]
+    return slice_motion(motion, chosen[0][0], chosen[-1][1], threshold_n=threshold_n)
 
 
 def mass_from_grf_kg(motion: Motion, *, gravity_m_s2: float = 9.80665, start_s: float | None = None,

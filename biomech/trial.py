@@ -43,7 +43,7 @@ class Trial:
 def read_trial(model_path: PathLike, coordinates: PathLike, *, grf: PathLike | None = None,
                external_loads: PathLike | None = None, groups: GroupMap | str | PathLike | None = None,
                lowpass_hz: float | None = 10.0, side: str | None = "r", stride_index: int = 0,
-               start_after_s: float | None = None, start_s: float | None = None,
+               n_strides: int = 1, start_after_s: float | None = None, start_s: float | None = None,
                end_s: float | None = None, mass_kg: float | None = None,
                threshold_n: float = 20.0, time_reversed: bool = False) -> Trial:
     """Read and prepare a measured trial; see the module docstring.
@@ -51,7 +51,8 @@ def read_trial(model_path: PathLike, coordinates: PathLike, *, grf: PathLike | N
     ``lowpass_hz``: cut-off of the coordinate filter in Hz (None or 0: no filter; 10 Hz default,
     within the 10-15 Hz used for running). ``side`` and ``stride_index``: analyse that side's
     ``stride_index``-th complete stride starting at or after ``start_after_s`` (strikes where its
-    vertical GRF rises through ``threshold_n`` N); ``start_s``/``end_s`` instead: that window
+    vertical GRF rises through ``threshold_n`` N), and the ``n_strides - 1`` after it (0: all
+    the complete strides from there on); ``start_s``/``end_s`` instead: that window
     (``side`` is then ignored). ``mass_kg``: the subject's mass; None: from the mean vertical GRF
     between the first and last strike of ``side`` (steady gait over whole strides), or over the
     whole record when there are fewer than two. ``groups``: as :func:`biomech.models.load.load`
@@ -95,9 +96,11 @@ def read_trial(model_path: PathLike, coordinates: PathLike, *, grf: PathLike | N
         notes.append(f"window {motion.time_s[0]:.3f}-{motion.time_s[-1]:.3f} s")
     else:
         motion = select_stride(motion, side=side, threshold_n=threshold_n, index=stride_index,
-                               start_after_s=start_after_s)
-        notes.append(f"stride {stride_index} of side {side}: {motion.time_s[0]:.3f}-"
-                     f"{motion.time_s[-1]:.3f} s")
+                               start_after_s=start_after_s, count=n_strides)
+        which = (f"stride {stride_index}" if n_strides == 1 else
+                 f"strides {stride_index}-{stride_index + n_strides - 1}" if n_strides else
+                 f"all strides from {stride_index}")
+        notes.append(f"{which} of side {side}: {motion.time_s[0]:.3f}-{motion.time_s[-1]:.3f} s")
     if time_reversed:
         motion = reverse(motion)
         notes.append("reversed in time (a first approximation of the opposite walking or running "

@@ -92,3 +92,43 @@ def test_hamner_trial_from_the_command_line(reference_dir, tmp_path, capsys):
     assert float(table["peak_knee_compressive_force_bw_r"]) == pytest.approx(7.43, abs=0.01)
     notes = (tmp_path / "trial.txt").read_text()
     assert "mass 66.0 kg" in notes and "stride 0 of side r: 1.100-1.783 s" in notes
+
+
+def test_hamner_trial_all_strides_curves_and_outcomes(reference_dir, tmp_path, capsys):
+    # Every complete right stride after 1 s (11), both feet's cycles in the curves. The model's
+    # knee flexion is negative: the curves and outcomes take the sign out (group map). Treadmill:
+    # the pelvis stays put, so without --speed there are no per-metre outcomes; with the belt
+    # speed (3.7 m/s, estimated from the stance foot, see tests/test_pipeline_hamner.py) there are.
+    models = reference_dir / "opensim-models"
+    pipe = models / "Pipelines/Hamner"
+    args = ["analyse", str(models / "Models/Hamner/FullBodyModel_Hamner2010_v2_0.osim"),
+            str(pipe / "outputReference/ResultsIK/subject02_running_ik.mot"),
+            "--grf", str(pipe / "subject02_running_grf.mot"),
+            "--external-loads", str(pipe / "External_Loads.xml"), "--start-after", "1.0",
+            "--strides", "0"]
+    with pytest.warns(MotionFileWarning):
+        assert main([*args, "-o", str(tmp_path / "a")]) == 0
+    assert "a treadmill?" in capsys.readouterr().out
+    table = dict(line.split(",") for line in (tmp_path / "a/outcomes.csv").read_text().splitlines()[1:])
+    assert table["knee_contact_impulse_bw_s_per_m"] == "nan" and table["speed_m_s"] == "nan"
+    curves = xr.open_dataset(tmp_path / "a/curves.nc")
+    assert curves.sizes["cycle"] >= 20 and set(curves.side.values) == {"r", "l"}
+    mean = curves.mean("cycle")
+    assert 90.0 < float(mean.knee_flexion_deg.max()) < 120.0        # swing, flexion positive
+    assert 0.0 < float(mean.knee_flexion_deg.min()) < 25.0
+    assert 20.0 < float(mean.ankle_angle_deg.max()) < 28.0          # 24.2 +/- 1.2 deg (14 stances)
+    assert 2.0 < float(mean.knee_extension_moment_nm_kg.max()) < 3.7
+    assert (tmp_path / "a/curves.png").stat().st_size > 10_000
+    curves.close()
+
+    with pytest.warns(MotionFileWarning):
+        assert main([*args, "--speed", "3.7", "-o", str(tmp_path / "b")]) == 0
+    table = {k: float(v) for k, v in (line.split(",") for line in
+                                      (tmp_path / "b/outcomes.csv").read_text().splitlines()[1:])
+             if k != "direction"}
+    step_m = 3.7 / table["step_rate_hz"]
+    assert table["knee_contact_impulse_bw_s_per_m"] == pytest.approx(
+        table["knee_contact_impulse_bw_s"] / step_m, rel=1e-9)
+    assert table["pf_impulse_lever_bw_s_per_km"] == pytest.approx(
+        table["pf_impulse_lever_bw_s"] * 1000.0 / step_m, rel=1e-9)
+    assert main([*args, "--speed", "-1", "-o", str(tmp_path / "c")]) == 2

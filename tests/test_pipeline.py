@@ -148,3 +148,16 @@ def test_fr_headline_peaks_are_carried_by_the_muscles(result):
     assert out["max_reserve_share"] > 0.05
     assert out["reserve_at_peak_knee_contact_share"] < 0.01
     assert out["reserve_at_peak_pf_muscle_share"] < 0.01
+
+
+def test_joint_angles_with_the_sign_convention_taken_out(result):
+    # the default model's hip, knee and ankle coordinates grow with flexion / dorsiflexion, so the
+    # signed angles are the coordinates themselves (the Hamner model's knee is the other way round:
+    # tests/test_analyse_cli.py)
+    ds = result[5]
+    for variable, coordinate in (("hip_flexion_rad", "hip_flexion"), ("knee_flexion_rad", "knee_angle"),
+                                 ("ankle_dorsiflexion_rad", "ankle_angle")):
+        for side in ("r", "l"):
+            np.testing.assert_array_equal(ds[variable].sel(side=side).values,
+                                          ds.q.sel(coordinate=f"{coordinate}_{side}").values)
+        assert ds[variable].attrs["units"] == "rad"

@@ -11,12 +11,12 @@ is periodic (a synthesised stride), the cycle wraps around the end of the record
 ``knee_flexion_deg``            deg         knee flexion (+)
 ``hip_flexion_deg``             deg         hip flexion (+)
 ``ankle_angle_deg``             deg         ankle dorsiflexion (+)
-``knee_extension_moment_nm_kg`` N m/kg      ``-joint_moment_nm`` of ``knee_angle_<side>`` / mass
+``knee_extension_moment_nm_kg`` N m/kg      ``knee_extension_moment_nm`` / mass
 ``pf_force_lever_bw``           BW          PF force, lever-arm method
 ``pf_force_muscle_bw``          BW          PF force, muscle method
 ``pf_stress_lever_mpa``         MPa         PF stress, lever-arm method
 ``pf_stress_muscle_mpa``        MPa         PF stress, muscle method
-``knee_contact_force_bw``       BW          compressive force of joint ``knee_<side>``
+``knee_contact_force_bw``       BW          compressive force of the knee joint
 ``vertical_grf_bw``             BW          vertical ground reaction force of the foot
 ``tendon_energy_j``             J           elastic energy stored in that side's tendons
 ``reserve_max_pct``             %           largest reserve of that leg's coordinates, in % of
@@ -59,8 +59,18 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
     bw = float(ds.attrs["body_weight_n"])
     mass = float(ds.attrs["mass_kg"])
 
-    def q_deg(name: str) -> np.ndarray:
-        return np.degrees(ds.q.sel(coordinate=f"{name}_{side}").values)
+    def angle_deg(variable: str, coordinate: str) -> np.ndarray:
+        """The joint angle with the model's sign convention taken out (``<motion>_rad``), or the
+        coordinate itself in results saved before those variables existed."""
+        if variable in ds:
+            return np.degrees(ds[variable].sel(side=side).values)
+        return np.degrees(ds.q.sel(coordinate=f"{coordinate}_{side}").values)
+
+    if "knee_extension_moment_nm" in ds:
+        knee_moment = ds.knee_extension_moment_nm.sel(side=side).values
+    else:
+        knee_moment = -ds.joint_moment_nm.sel(coordinate=f"knee_angle_{side}").values
+    knee_joint = str(ds.attrs.get(f"knee_{side}_joint", f"knee_{side}"))
 
     muscles = [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
     optional = {}
@@ -70,15 +80,15 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
         if acting.any():
             optional["reserve_max_pct"] = 100.0 * fraction[:, acting].max(axis=1)
     return optional | {
-        "knee_flexion_deg": q_deg("knee_angle"),
-        "hip_flexion_deg": q_deg("hip_flexion"),
-        "ankle_angle_deg": q_deg("ankle_angle"),
-        "knee_extension_moment_nm_kg": -ds.joint_moment_nm.sel(coordinate=f"knee_angle_{side}").values / mass,
+        "knee_flexion_deg": angle_deg("knee_flexion_rad", "knee_angle"),
+        "hip_flexion_deg": angle_deg("hip_flexion_rad", "hip_flexion"),
+        "ankle_angle_deg": angle_deg("ankle_dorsiflexion_rad", "ankle_angle"),
+        "knee_extension_moment_nm_kg": knee_moment / mass,
         "pf_force_lever_bw": ds.pf_force_lever_n.sel(side=side).values / bw,
         "pf_force_muscle_bw": ds.pf_force_muscle_n.sel(side=side).values / bw,
         "pf_stress_lever_mpa": ds.pf_stress_lever_pa.sel(side=side).values / 1e6,
         "pf_stress_muscle_mpa": ds.pf_stress_muscle_pa.sel(side=side).values / 1e6,
-        "knee_contact_force_bw": ds.joint_compressive_force_n.sel(joint=f"knee_{side}").values / bw,
+        "knee_contact_force_bw": ds.joint_compressive_force_n.sel(joint=knee_joint).values / bw,
         "vertical_grf_bw": ds.grf_n.sel(side=side, axis="y").values / bw,
         "tendon_energy_j": ds.tendon_energy_j.sel(muscle=muscles).sum("muscle").values,
     }

@@ -159,19 +159,19 @@ def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], pe
                                    for kind, unit in (("time_of_peak_pf_stress", "pct_stance"),
                                                       ("pf_impulse", "bw_s"), ("pf_impulse", "bw_s_per_km"),
                                                       ("pf_stress_integral", "mpa_s_per_km"))}
-    if not math.isfinite(step_length_m) or step_length_m <= 0:
-        return out
+    known = math.isfinite(step_length_m) and step_length_m > 0   # else no per-km values
     for method in ("lever", "muscle"):
         force = extended(ds[f"pf_force_{method}_n"].sel(side=side).values)
         stress = extended(ds[f"pf_stress_{method}_pa"].sel(side=side).values)
         for mask in masks:
-            summary = stance_summary(t_ext, force, stress, mask, bw, step_length_m)
+            summary = stance_summary(t_ext, force, stress, mask, bw, step_length_m if known else 1.0)
             for name, value in ((f"time_of_peak_pf_stress_{method}_pct_stance",
                                  summary.time_of_peak_stress_pct_stance),
                                 (f"pf_impulse_{method}_bw_s", summary.impulse_bw_s_per_step),
-                                (f"pf_impulse_{method}_bw_s_per_km", summary.impulse_bw_s_per_km),
+                                (f"pf_impulse_{method}_bw_s_per_km",
+                                 summary.impulse_bw_s_per_km if known else math.nan),
                                 (f"pf_stress_integral_{method}_mpa_s_per_km",
-                                 summary.stress_integral_mpa_s_per_km)):
+                                 summary.stress_integral_mpa_s_per_km if known else math.nan)):
                 out[name].append(value)
     return out
 
@@ -194,8 +194,9 @@ def _stance_joint_loads(ds: xr.Dataset, side: str, stances: list[tuple[float, fl
         for mask in masks:
             impulse_bw_s = float(np.trapezoid(force[mask], t_ext[mask])) / bw
             out[f"{role}_contact_impulse_bw_s"].append(impulse_bw_s)
-            if math.isfinite(step_length_m) and step_length_m > 0:
-                out[f"{role}_contact_impulse_bw_s_per_m"].append(impulse_bw_s / step_length_m)
+            out[f"{role}_contact_impulse_bw_s_per_m"].append(
+                impulse_bw_s / step_length_m if math.isfinite(step_length_m) and step_length_m > 0
+                else math.nan)
     return out
 
 
@@ -236,9 +237,12 @@ def _metabolic_cost(ds: xr.Dataset, mass_kg: float, speed_m_s: float) -> float:
     return float(cost_of_transport_j_kg_m(metabolic_power_w_kg=mean_w / mass_kg, speed_m_s=speed_m_s))
 
 
-def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | str]:
+def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None = None
+                     ) -> dict[str, float | int | str]:
     """The scalar outcomes of :data:`OUTCOMES` plus ``direction`` and the measured
-    ``speed_m_s`` (m/s) of one analysed motion.
+    ``speed_m_s`` (m/s) of one analysed motion: the pelvis's mean speed over the record, or
+    ``speed_m_s`` when given (a treadmill's belt speed; NaN: unknown, so the per-distance
+    outcomes and the metabolic cost per metre are NaN).
 
     Parameters
     ----------
@@ -294,7 +298,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
     timing = gait_timing(motion, side_names)
     duration = float(ds.time.values[-1] - ds.time.values[0])
     n_strides = duration / timing.stride_time_s if math.isfinite(timing.stride_time_s) else math.nan
-    speed = _speed_m_s(ds)
+    speed = _speed_m_s(ds) if speed_m_s is None else float(speed_m_s)
 
     per_side: dict[str, list[float]] = {}
     at_peaks: dict[str, list[float]] = {}
@@ -314,7 +318,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion) -> dict[str, float | int | 
             at_strike = float(np.degrees(np.mean(flexion)))
         add("knee_flexion_at_strike_deg", at_strike)
         add("peak_vertical_grf_bw", ds.grf_n.sel(side=s, axis="y").max() / bw)
-        add("peak_knee_extension_moment_nm_kg", (-ds.joint_moment_nm.sel(coordinate=knee)).max() / mass)
+        extension = (ds.knee_extension_moment_nm.sel(side=s) if "knee_extension_moment_nm" in ds
+                     else -ds.joint_moment_nm.sel(coordinate=knee))   # results saved before it existed
+        add("peak_knee_extension_moment_nm_kg", extension.max() / mass)
         for method in ("lever", "muscle"):
             add(f"peak_pf_force_{method}_bw", ds[f"pf_force_{method}_n"].sel(side=s).max() / bw)
             add(f"peak_pf_stress_{method}_mpa", ds[f"pf_stress_{method}_pa"].sel(side=s).max() / 1e6)
