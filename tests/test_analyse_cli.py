@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import xarray as xr
@@ -11,17 +9,19 @@ import xarray as xr
 from biomech.cli import main
 from biomech.io.storage import MotionFileWarning
 
-ROOT = Path(__file__).resolve().parents[1]
-PLANAR_OSIM = ROOT / "models" / "running2d.osim"
-
 
 @pytest.fixture(scope="module")
 def planar_files(fr_stride_analysis, tmp_path_factory):
-    """The synthesised FR stride written as OpenSim files (coordinates with speed and acceleration
+    """The default model written as ``running2d.osim`` (generated, not in the repository), the
+    synthesised FR stride written as OpenSim files (coordinates with speed and acceleration
     sidecars, GRF, ExternalLoads) and the pipeline's Dataset of the same motion."""
-    *_, motion, ds = fr_stride_analysis
+    from biomech.models import build
+
+    spec, *_, motion, ds = fr_stride_analysis
     folder = tmp_path_factory.mktemp("trial")
+    build(spec, contact=False, output=folder / "running2d.osim")
     files = motion.to_files(folder, "fr")
+    files["model"] = folder / "running2d.osim"
     return files, motion, ds
 
 
@@ -29,7 +29,7 @@ def test_planar_files_give_the_pipeline_inverse_dynamics(planar_files, tmp_path,
     # The default model's .osim, the stride written to files and read back, no filter, the whole
     # record as the window, the model's own mass: the joint moments are the pipeline's.
     files, motion, ds = planar_files
-    code = main(["analyse", str(PLANAR_OSIM), str(files["coordinates"]), "--external-loads",
+    code = main(["analyse", str(files["model"]), str(files["coordinates"]), "--external-loads",
                  str(files["external_loads"]), "--lowpass", "0", "--start", repr(float(motion.time_s[0])),
                  "--end", repr(float(motion.time_s[-1])), "--mass", repr(float(ds.attrs["mass_kg"])), "-o",
                  str(tmp_path)])
@@ -52,7 +52,7 @@ def test_planar_files_give_the_pipeline_inverse_dynamics(planar_files, tmp_path,
 ])
 def test_bad_options_give_one_line(planar_files, tmp_path, capsys, extra, message):
     files, _, _ = planar_files
-    code = main(["analyse", str(PLANAR_OSIM), str(files["coordinates"]), "--external-loads",
+    code = main(["analyse", str(files["model"]), str(files["coordinates"]), "--external-loads",
                  str(files["external_loads"]), "-o", str(tmp_path), *extra])
     err = capsys.readouterr().err.strip()
     assert code == 2
@@ -64,7 +64,7 @@ def test_missing_file_and_model_without_a_group_map(planar_files, tmp_path, caps
     assert main(["analyse", str(tmp_path / "none.osim"), str(files["coordinates"])]) == 2
     assert "none.osim: no such file" in capsys.readouterr().err
     renamed = tmp_path / "unknown_model.osim"
-    renamed.write_text(PLANAR_OSIM.read_text().replace('<Model name="running2d"', '<Model name="unknown"'))
+    renamed.write_text(files["model"].read_text().replace('<Model name="running2d"', '<Model name="unknown"'))
     assert main(["analyse", str(renamed), str(files["coordinates"]), "--external-loads",
                  str(files["external_loads"])]) == 2
     err = capsys.readouterr().err
