@@ -110,7 +110,8 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         if not math.isfinite(speed):
             print(f"  the pelvis travels {moved:.2f} m/s (a treadmill?): give --speed for the "
                   "per-metre outcomes and the metabolic cost per metre")
-    written += _cycle_files(ds, trial.motion, out, title=Path(args.coordinates).stem, speed_m_s=speed)
+    written += _cycle_files(ds, trial.model, trial.motion, out, title=Path(args.coordinates).stem,
+                            speed_m_s=speed)
     print(f"wrote {', '.join(written)} in {out}")
     return 0
 
@@ -119,13 +120,15 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
 MIN_OVERGROUND_SPEED_M_S = 0.2
 
 
-def _cycle_files(ds, motion, out: Path, *, title: str, speed_m_s: float) -> list[str]:
+def _cycle_files(ds, model, motion, out: Path, *, title: str, speed_m_s: float) -> list[str]:
     """Per-cycle results of the analysed record: ``curves.nc`` (0-100 % of each cycle, both
     feet), ``outcomes.csv`` (per-stance outcomes averaged over the cycles and sides, as
-    ``runs.csv``) and ``curves.png`` (mean ± SD over the cycles); nothing without a complete
+    ``runs.csv``, with the muscle-tendon and tendon powers of ``model`` for the tendon share of
+    positive work) and ``curves.png`` (mean ± SD over the cycles); nothing without a complete
     cycle. Returns the names written."""
     from biomech.experiments.curves import cycle_curves, write_curves
     from biomech.experiments.outcomes import compute_outcomes
+    from biomech.experiments.runner import muscle_powers
     from biomech.io.storage import atomic_write_text
     from biomech.plots.experiment import plot_cycle_curves
 
@@ -133,7 +136,7 @@ def _cycle_files(ds, motion, out: Path, *, title: str, speed_m_s: float) -> list
     if curves.sizes["cycle"] == 0:
         return []
     write_curves(curves, out / "curves.nc")
-    outcomes = compute_outcomes(ds, motion, speed_m_s=speed_m_s)
+    outcomes = compute_outcomes(muscle_powers(ds, model, motion), motion, speed_m_s=speed_m_s)
     atomic_write_text(out / "outcomes.csv", "quantity,value\n" + "".join(
         f"{k},{v}\n" if isinstance(v, str) else f"{k},{float(v):.10g}\n" for k, v in outcomes.items()))
     fig = plot_cycle_curves({str(motion.direction): [curves]},

@@ -131,4 +131,10 @@ def test_hamner_trial_all_strides_curves_and_outcomes(reference_dir, tmp_path, c
         table["knee_contact_impulse_bw_s"] / step_m, rel=1e-9)
     assert table["pf_impulse_lever_bw_s_per_km"] == pytest.approx(
         table["pf_impulse_lever_bw_s"] * 1000.0 / step_m, rel=1e-9)
+    # Umberger 2010 on the gait2392 muscles (fibre types: Uchida et al. 2016, per muscle): the
+    # gross cost of running is about 1 kcal/kg/km = 4.2 J/kg/m, nearly independent of speed
+    # (Margaria et al. 1963, J Appl Physiol 18:367); +-30 % for subject, model and the estimated
+    # belt speed. Measured 2026-11-26: 4.43 J/kg/m. Tendon share of positive work 0.26.
+    assert 0.7 * 4.2 < table["metabolic_cost_j_kg_m"] < 1.3 * 4.2
+    assert 0.0 < table["tendon_share_of_positive_work"] < 1.0
     assert main([*args, "--speed", "-1", "-o", str(tmp_path / "c")]) == 2

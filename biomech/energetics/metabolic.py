@@ -104,7 +104,10 @@ from human fibre-type studies, with 0.5 where they had none (iliopsoas), as keye
 lumped muscles in Falisse et al.'s predictive-simulation code (``getSlowTwitchRatios_2D.m``; the
 full per-muscle list is in ``antoinefalisse/3dpredictsim``, ``MetabolicEnergy/getSlowTwitchRatios.m``).
 :data:`FAST_TWITCH_FRACTION` is ``1 -`` those values. Names such as ``soleus_r`` resolve to their
-group by dropping a ``_r``/``_l`` suffix (:func:`fast_twitch_fraction`).
+group by dropping a ``_r``/``_l`` suffix (:func:`fast_twitch_fraction`). For models with
+individual muscles, :data:`SLOW_TWITCH_FRACTION_BY_MUSCLE` has the same compilation per gait2392
+muscle (``getSlowTwitchRatios.m``, 0.5 where no data) and the Rajagopal 2016 muscles under their
+own names, mapped to the same gait2392 muscles.
 
 Muscle mass
 -----------
@@ -132,11 +135,13 @@ __all__ = [
     "DEFAULT_MAX_CONTRACTION_VELOCITY_LOPT_S",
     "DEFAULT_SPECIFIC_TENSION_PA",
     "FAST_TWITCH_FRACTION",
+    "FAST_TWITCH_FRACTION_BY_MUSCLE",
     "MINIMUM_HEAT_RATE_W_KG",
     "MUSCLE_DENSITY_KG_M3",
     "SCALING_FACTOR_AEROBIC",
     "SCALING_FACTOR_ANAEROBIC",
     "SLOW_TWITCH_FRACTION",
+    "SLOW_TWITCH_FRACTION_BY_MUSCLE",
     "SPECIFIC_TENSION_HIGH_PA",
     "MetabolicRate",
     "fast_twitch_fraction",
@@ -203,6 +208,43 @@ SLOW_TWITCH_FRACTION: dict[str, float] = {
 
 #: Fast-twitch fraction ``1 - slow`` per muscle group (see :data:`SLOW_TWITCH_FRACTION`).
 FAST_TWITCH_FRACTION: dict[str, float] = {k: round(1.0 - v, 6) for k, v in SLOW_TWITCH_FRACTION.items()}
+
+#: Slow-twitch fraction per muscle of the gait2392 lower limb (the muscles of the Hamner 2010 and
+#: gait2392 models, side suffix left out): Uchida et al. 2016 as compiled per muscle in Falisse
+#: et al.'s ``3dpredictsim`` (``MetabolicEnergy/getSlowTwitchRatios.m``), 0.5 where no data.
+_SLOW_GAIT2392: dict[str, float] = {
+    **dict.fromkeys(("glut_med1", "glut_med2", "glut_med3", "glut_min1", "glut_min2", "glut_min3",
+                     "glut_max1", "glut_max2", "glut_max3"), 0.55),
+    "semimem": 0.4925, "semiten": 0.425, "bifemlh": 0.5425, "bifemsh": 0.529,
+    **dict.fromkeys(("add_mag1", "add_mag2", "add_mag3"), 0.552),
+    **dict.fromkeys(("sar", "tfl", "pect", "grac", "iliacus", "psoas", "quad_fem", "gem", "peri",
+                     "add_long", "add_brev"), 0.50),
+    "rect_fem": 0.3865, "vas_med": 0.503, "vas_int": 0.543, "vas_lat": 0.455,
+    "med_gas": 0.566, "lat_gas": 0.507, "soleus": 0.803,
+    **dict.fromkeys(("tib_post", "flex_dig", "flex_hal", "per_brev", "per_long"), 0.60),
+    "tib_ant": 0.70,
+    **dict.fromkeys(("per_tert", "ext_dig", "ext_hal"), 0.75),
+    "ercspn": 0.60, "intobl": 0.56, "extobl": 0.58,
+}
+#: The same muscles under their Rajagopal et al. 2016 names (same anatomy, same values).
+_RAJAGOPAL_AS_GAIT2392 = {
+    "addbrev": "add_brev", "addlong": "add_long", "addmagDist": "add_mag1", "addmagIsch": "add_mag1",
+    "addmagMid": "add_mag1", "addmagProx": "add_mag1", "bflh": "bifemlh", "bfsh": "bifemsh",
+    "edl": "ext_dig", "ehl": "ext_hal", "fdl": "flex_dig", "fhl": "flex_hal", "gaslat": "lat_gas",
+    "gasmed": "med_gas", "glmax1": "glut_max1", "glmax2": "glut_max2", "glmax3": "glut_max3",
+    "glmed1": "glut_med1", "glmed2": "glut_med2", "glmed3": "glut_med3", "glmin1": "glut_min1",
+    "glmin2": "glut_min2", "glmin3": "glut_min3", "perbrev": "per_brev", "perlong": "per_long",
+    "piri": "peri", "recfem": "rect_fem", "sart": "sar", "tibant": "tib_ant", "tibpost": "tib_post",
+    "vasint": "vas_int", "vaslat": "vas_lat", "vasmed": "vas_med",
+}
+#: Slow-twitch fraction per individual muscle (gait2392 and Rajagopal 2016 names, no side suffix),
+#: for models whose muscles are not the lumped ones of :data:`SLOW_TWITCH_FRACTION`.
+SLOW_TWITCH_FRACTION_BY_MUSCLE: dict[str, float] = {
+    **_SLOW_GAIT2392, **{k: _SLOW_GAIT2392[v] for k, v in _RAJAGOPAL_AS_GAIT2392.items()}}
+#: Fast-twitch fraction ``1 - slow`` per individual muscle.
+FAST_TWITCH_FRACTION_BY_MUSCLE: dict[str, float] = {
+    k: round(1.0 - v, 6) for k, v in SLOW_TWITCH_FRACTION_BY_MUSCLE.items()}
+_DEFAULT_FAST = {**FAST_TWITCH_FRACTION_BY_MUSCLE, **FAST_TWITCH_FRACTION}
 
 _SIDE_SUFFIXES = ("_r", "_l")
 
@@ -283,14 +325,19 @@ def _group_of(name: str, table: Mapping[str, float]) -> str:
         if name.endswith(suffix) and name[: -len(suffix)] in table:
             return name[: -len(suffix)]
     raise ValueError(
-        f"fast_twitch_fraction: no published value for muscle {name!r}; known groups: {', '.join(table)}"
+        f"fast_twitch_fraction: no published value for muscle {name!r}; known: "
+        + (', '.join(table) if len(table) <= 12 else
+           f"the lumped groups {', '.join(FAST_TWITCH_FRACTION)} and "
+           f"{len(table) - len(FAST_TWITCH_FRACTION)} gait2392 / Rajagopal 2016 muscles")
     )
 
 
 def fast_twitch_fraction(
-    muscle_names: Sequence[str], *, table: Mapping[str, float] = FAST_TWITCH_FRACTION
+    muscle_names: Sequence[str], *, table: Mapping[str, float] | None = None
 ) -> np.ndarray:
-    """Fast-twitch fraction per muscle from ``table`` (default :data:`FAST_TWITCH_FRACTION`).
+    """Fast-twitch fraction per muscle from ``table`` (default: :data:`FAST_TWITCH_FRACTION` for
+    the lumped muscles of running2d and gait10dof18musc, then
+    :data:`FAST_TWITCH_FRACTION_BY_MUSCLE` for the gait2392 and Rajagopal 2016 muscles).
 
     A name is looked up as is, then without a ``_r`` / ``_l`` side suffix.
 
@@ -299,7 +346,7 @@ def fast_twitch_fraction(
     >>> fast_twitch_fraction(["soleus_r", "tib_ant_l"]).round(3).tolist()
     [0.197, 0.3]
     """
-    return _lookup_fast_twitch(muscle_names, table)
+    return _lookup_fast_twitch(muscle_names, _DEFAULT_FAST if table is None else table)
 
 
 def _lookup_fast_twitch(muscle_names: Sequence[str], table: Mapping[str, float]) -> np.ndarray:
@@ -593,7 +640,7 @@ def umberger2010_metabolic_rate(
         "max_contraction_velocity_lopt_s", max_contraction_velocity_lopt_s, "l_opt/s", (m,)
     )
     if fast_twitch_fraction is None:
-        fast = _lookup_fast_twitch(names, FAST_TWITCH_FRACTION)
+        fast = _lookup_fast_twitch(names, _DEFAULT_FAST)
     else:
         fast = np.asarray(fast_twitch_fraction, dtype=float)
         if fast.shape != (m,):
