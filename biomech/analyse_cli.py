@@ -104,8 +104,9 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
                f"{sum(k.startswith('sto_') for k in files)} .sto tables"]
     speed = args.speed
     if speed is None:
-        tx = ds.q.sel(coordinate="pelvis_tx").values if "pelvis_tx" in ds.coordinate else [0.0, 0.0]
-        moved = abs(float(tx[-1] - tx[0])) / float(ds.time.values[-1] - ds.time.values[0])
+        from biomech.experiments.outcomes import travel_speed_m_s
+
+        moved = travel_speed_m_s(ds)
         speed = moved if moved >= MIN_OVERGROUND_SPEED_M_S else math.nan
         if not math.isfinite(speed):
             print(f"  the pelvis travels {moved:.2f} m/s (a treadmill?): give --speed for the "
@@ -153,15 +154,15 @@ def _cycle_files(ds, model, motion, out: Path, *, title: str, speed_m_s: float) 
 
 def format_report(table: dict[str, float], attrs: dict) -> str:
     """Peaks per side and the quality of the solution, as printed by ``biomech analyse``."""
-    rows = [("knee extension moment (N m/kg)", "peak_knee_extension_moment_nm_per_kg_{}", 1.0),
-            ("PF force, lever-arm method (BW)", "peak_pf_force_lever_bw_{}", 1.0),
-            ("PF force, muscle method (BW)", "peak_pf_force_muscle_bw_{}", 1.0),
-            ("PF stress, lever-arm method (MPa)", "peak_pf_stress_lever_mpa_{}", 1.0),
-            ("PF stress, muscle method (MPa)", "peak_pf_stress_muscle_mpa_{}", 1.0),
-            ("knee contact force (BW)", "peak_knee_compressive_force_bw_{}", 1.0)]
+    rows = [("knee extension moment (N m/kg)", "peak_knee_extension_moment_nm_per_kg_{}"),
+            ("PF force, lever-arm method (BW)", "peak_pf_force_lever_bw_{}"),
+            ("PF force, muscle method (BW)", "peak_pf_force_muscle_bw_{}"),
+            ("PF stress, lever-arm method (MPa)", "peak_pf_stress_lever_mpa_{}"),
+            ("PF stress, muscle method (MPa)", "peak_pf_stress_muscle_mpa_{}"),
+            ("knee contact force (BW)", "peak_knee_compressive_force_bw_{}")]
     lines = [f"{'peak':36s} {'right':>8s} {'left':>8s}"]
-    for label, key, scale in rows:
-        values = [table.get(key.format(s), math.nan) * scale for s in ("r", "l")]
+    for label, key in rows:
+        values = [table.get(key.format(s), math.nan) for s in ("r", "l")]
         lines.append(f"{label:36s} " + " ".join(f"{v:8.2f}" for v in values))
     worst = attrs.get("max_reserve_fraction_coordinate", "")
     lines += [

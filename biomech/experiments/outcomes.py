@@ -9,7 +9,9 @@ periodic, so a stance that the record cuts is completed from the start of the re
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -17,7 +19,7 @@ import xarray as xr
 from biomech.gait.motion import Motion
 
 __all__ = ["JOINT_ROLES", "OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic",
-           "side_coordinates", "sides"]
+           "side_coordinates", "sides", "travel_speed_m_s"]
 
 #: Outcome columns, in table order.
 OUTCOMES = (
@@ -131,10 +133,18 @@ def _reserve_at_peak(ds: xr.Dataset, side: str, values: xr.DataArray) -> float:
     return float(np.nanmax(at)) if np.isfinite(at).any() else math.nan
 
 
-def _stance_windows(ds: xr.Dataset, stances: list[tuple[float, float]], periodic: bool):
-    """Time (s), the stance masks of ``stances`` on it, and the function that extends a per-frame
-    array the same way: a periodic record is extended by one period for a stance that runs past
-    its end. Stances with fewer than two frames are left out."""
+class _StanceWindows(NamedTuple):
+    """Time (s) of a record, the masks of its stances on it, and ``extend`` that lengthens a
+    per-frame array the same way (a periodic record is extended by one period for a stance that
+    runs past its end)."""
+
+    time_s: np.ndarray
+    masks: list[np.ndarray]
+    extend: Callable[[np.ndarray], np.ndarray]
+
+
+def _stance_windows(ds: xr.Dataset, stances: list[tuple[float, float]], periodic: bool) -> _StanceWindows:
+    """The stances of one foot as masks (stances with fewer than two frames are left out)."""
     t = ds.time.values
     duration = float(t[-1] - t[0])
     t_ext = np.concatenate([t, t[1:] + duration]) if periodic else t
@@ -143,17 +153,17 @@ def _stance_windows(ds: xr.Dataset, stances: list[tuple[float, float]], periodic
         return np.concatenate([values, values[1:]]) if periodic else values
 
     masks = [m for on, off in stances if (m := (t_ext >= on - 1e-9) & (t_ext <= off + 1e-9)).sum() >= 2]
-    return t_ext, masks, extended
+    return _StanceWindows(t_ext, masks, extended)
 
 
-def _stance_pf(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], periodic: bool,
-               step_length_m: float) -> dict[str, list[float]]:
+def _stance_pf(ds: xr.Dataset, side: str, windows: _StanceWindows, step_length_m: float
+               ) -> dict[str, list[float]]:
     """PF stance summaries (:func:`biomech.knee.stance_summary`) of every stance of ``side``,
     both methods: time of peak stress (% stance), impulse per step (BW s) and per km, stress
     integral per km (MPa s)."""
     from biomech.knee import stance_summary
 
-    t_ext, masks, extended = _stance_windows(ds, stances, periodic)
+    t_ext, masks, extended = windows
     bw = float(ds.attrs["body_weight_n"])
     out: dict[str, list[float]] = {f"{kind}_{method}_{unit}": [] for method in ("lever", "muscle")
                                    for kind, unit in (("time_of_peak_pf_stress", "pct_stance"),
@@ -181,11 +191,11 @@ def _joint_name(ds: xr.Dataset, role: str, side: str) -> str:
     return str(ds.attrs.get(f"{role}_{side}_joint", f"{role}_{side}"))
 
 
-def _stance_joint_loads(ds: xr.Dataset, side: str, stances: list[tuple[float, float]], periodic: bool,
-                        step_length_m: float) -> dict[str, list[float]]:
+def _stance_joint_loads(ds: xr.Dataset, side: str, windows: _StanceWindows, step_length_m: float
+                        ) -> dict[str, list[float]]:
     """Compressive-force impulse of the hip, knee and ankle of ``side`` over each of its stances
     (BW s per step) and per metre travelled (BW s/m: per step over the step length, both legs)."""
-    t_ext, masks, extended = _stance_windows(ds, stances, periodic)
+    t_ext, masks, extended = windows
     bw = float(ds.attrs["body_weight_n"])
     out: dict[str, list[float]] = {f"{role}_contact_impulse_{unit}": [] for role in JOINT_ROLES
                                    for unit in ("bw_s", "bw_s_per_m")}
@@ -200,8 +210,11 @@ def _stance_joint_loads(ds: xr.Dataset, side: str, stances: list[tuple[float, fl
     return out
 
 
-def _speed_m_s(ds: xr.Dataset) -> float:
-    """Mean speed of travel (m/s) from the pelvis translation over the record."""
+def travel_speed_m_s(ds: xr.Dataset) -> float:
+    """Mean speed of travel (m/s) from the pelvis translation over the record (NaN without a
+    ``pelvis_tx`` coordinate)."""
+    if "pelvis_tx" not in ds.coordinate:
+        return math.nan
     tx = ds.q.sel(coordinate="pelvis_tx").values
     t = ds.time.values
     return float(abs(tx[-1] - tx[0]) / (t[-1] - t[0]))
@@ -298,7 +311,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
     timing = gait_timing(motion, side_names)
     duration = float(ds.time.values[-1] - ds.time.values[0])
     n_strides = duration / timing.stride_time_s if math.isfinite(timing.stride_time_s) else math.nan
-    speed = _speed_m_s(ds) if speed_m_s is None else float(speed_m_s)
+    speed = travel_speed_m_s(ds) if speed_m_s is None else float(speed_m_s)
 
     per_side: dict[str, list[float]] = {}
     at_peaks: dict[str, list[float]] = {}
@@ -336,8 +349,9 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         at_peaks.setdefault("reserve_at_peak_pf_muscle_share", []).extend(
             _reserve_at_peak(ds, s, ds[var].sel(side=s))
             for var in ("pf_force_muscle_n", "pf_stress_muscle_pa"))
-        for name, values in {**_stance_pf(ds, s, timing.stances[s], periodic, step_length),
-                             **_stance_joint_loads(ds, s, timing.stances[s], periodic, step_length)}.items():
+        windows = _stance_windows(ds, timing.stances[s], periodic)
+        for name, values in {**_stance_pf(ds, s, windows, step_length),
+                             **_stance_joint_loads(ds, s, windows, step_length)}.items():
             add(name, float(np.mean(values)) if values else math.nan)   # NaN: no stance with a toe off
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
         add("tendon_energy_returned_j", returned / n_strides)
