@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from biomech.experiments.outcomes import gait_timing, is_periodic, side_coordinates, sides
+from biomech.experiments.outcomes import gait_timing, is_periodic, joint_name, side_coordinates, sides
 from biomech.gait.cycles import cut_cycles, cycle_pct, time_normalise
 from biomech.gait.motion import Motion
 
@@ -70,7 +70,6 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
         knee_moment = ds.knee_extension_moment_nm.sel(side=side).values
     else:
         knee_moment = -ds.joint_moment_nm.sel(coordinate=f"knee_angle_{side}").values
-    knee_joint = str(ds.attrs.get(f"knee_{side}_joint", f"knee_{side}"))
 
     muscles = [str(m) for m in ds.muscle.values if str(m).endswith(f"_{side}")]
     optional = {}
@@ -88,7 +87,8 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
         "pf_force_muscle_bw": ds.pf_force_muscle_n.sel(side=side).values / bw,
         "pf_stress_lever_mpa": ds.pf_stress_lever_pa.sel(side=side).values / 1e6,
         "pf_stress_muscle_mpa": ds.pf_stress_muscle_pa.sel(side=side).values / 1e6,
-        "knee_contact_force_bw": ds.joint_compressive_force_n.sel(joint=knee_joint).values / bw,
+        "knee_contact_force_bw":
+            ds.joint_compressive_force_n.sel(joint=joint_name(ds, "knee", side)).values / bw,
         "vertical_grf_bw": ds.grf_n.sel(side=side, axis="y").values / bw,
         "tendon_energy_j": ds.tendon_energy_j.sel(muscle=muscles).sum("muscle").values,
     }

@@ -19,7 +19,7 @@ import xarray as xr
 from biomech.gait.motion import Motion
 
 __all__ = ["JOINT_ROLES", "OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic",
-           "side_coordinates", "sides", "travel_speed_m_s"]
+           "joint_name", "side_coordinates", "sides", "travel_speed_m_s"]
 
 #: Outcome columns, in table order.
 OUTCOMES = (
@@ -186,7 +186,7 @@ def _stance_pf(ds: xr.Dataset, side: str, windows: _StanceWindows, step_length_m
     return out
 
 
-def _joint_name(ds: xr.Dataset, role: str, side: str) -> str:
+def joint_name(ds: xr.Dataset, role: str, side: str) -> str:
     """The Dataset's joint of ``role`` (hip, knee, ankle) on ``side``."""
     return str(ds.attrs.get(f"{role}_{side}_joint", f"{role}_{side}"))
 
@@ -200,7 +200,7 @@ def _stance_joint_loads(ds: xr.Dataset, side: str, windows: _StanceWindows, step
     out: dict[str, list[float]] = {f"{role}_contact_impulse_{unit}": [] for role in JOINT_ROLES
                                    for unit in ("bw_s", "bw_s_per_m")}
     for role in JOINT_ROLES:
-        force = extended(ds.joint_compressive_force_n.sel(joint=_joint_name(ds, role, side)).values)
+        force = extended(ds.joint_compressive_force_n.sel(joint=joint_name(ds, role, side)).values)
         for mask in masks:
             impulse_bw_s = float(np.trapezoid(force[mask], t_ext[mask])) / bw
             out[f"{role}_contact_impulse_bw_s"].append(impulse_bw_s)
@@ -337,11 +337,11 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         for method in ("lever", "muscle"):
             add(f"peak_pf_force_{method}_bw", ds[f"pf_force_{method}_n"].sel(side=s).max() / bw)
             add(f"peak_pf_stress_{method}_mpa", ds[f"pf_stress_{method}_pa"].sel(side=s).max() / 1e6)
-        contact = ds.joint_compressive_force_n.sel(joint=_joint_name(ds, "knee", s))
+        contact = ds.joint_compressive_force_n.sel(joint=joint_name(ds, "knee", s))
         add("peak_knee_contact_force_bw", contact.max() / bw)
         for role in ("hip", "ankle"):
             add(f"peak_{role}_contact_force_bw",
-                ds.joint_compressive_force_n.sel(joint=_joint_name(ds, role, s)).max() / bw)
+                ds.joint_compressive_force_n.sel(joint=joint_name(ds, role, s)).max() / bw)
         at_peaks.setdefault("reserve_at_peak_knee_contact_share", []).append(
             _reserve_at_peak(ds, s, contact))
         # the muscle-method PF force and stress peaks (the stress peak can fall a frame or two
