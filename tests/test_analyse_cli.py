@@ -138,3 +138,27 @@ def test_hamner_trial_all_strides_curves_and_outcomes(reference_dir, tmp_path, c
     assert 0.7 * 4.2 < table["metabolic_cost_j_kg_m"] < 1.3 * 4.2
     assert 0.0 < table["tendon_share_of_positive_work"] < 1.0
     assert main([*args, "--speed", "-1", "-o", str(tmp_path / "c")]) == 2
+
+
+def test_gait10dof18musc_walking_trial(reference_dir, tmp_path):
+    # The OpenSim gait10dof18musc walking trial (treadmill, subject01; IK from the reference
+    # output, filtered at 6 Hz as in that pipeline): another model and group map (knee flexion
+    # negative in the model) through the command line. Measured 2026-11-26: peak swing knee
+    # flexion 69 deg, toe-off at 64 % of the cycle (normal walking: about 60-70 deg and 60-62 %,
+    # Perry 1992), no reserve above 5 %.
+    models = reference_dir / "opensim-models"
+    pipe = models / "Pipelines/Gait10dof18musc"
+    code = main(["analyse", str(models / "Models/Gait10dof18musc/gait10dof18musc.osim"),
+                 str(pipe / "OutputReference/IK/subject01_walk_IK.mot"),
+                 "--grf", str(pipe / "ExperimentalData/subject01_walk_grf.mot"),
+                 "--external-loads", str(pipe / "ExperimentalData/subject01_walk_grf.xml"),
+                 "--lowpass", "6", "-o", str(tmp_path)])
+    assert code == 0
+    curves = xr.open_dataset(tmp_path / "curves.nc")
+    mean = curves.mean("cycle")
+    assert 55.0 < float(mean.knee_flexion_deg.max()) < 80.0
+    assert 55.0 < float(curves.foot_off_pct.mean()) < 70.0
+    curves.close()
+    result = xr.open_dataset(tmp_path / "result.nc")
+    assert float(result.attrs["max_reserve_fraction_of_peak_moment"]) < 0.05
+    result.close()
