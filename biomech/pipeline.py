@@ -193,7 +193,7 @@ def _resolve_groups(model, groups: GroupMap | str | Path | None) -> GroupMap:
 
 
 def _opensim_setup(model, motion: Motion, groups: GroupMap | str | Path | None,
-                   sides: Sequence[str]) -> _Setup:
+                   sides: Sequence[str], tendon: str = "rigid") -> _Setup:
     from biomech.osim.build import coordinate_joint, gravity_m_s2, total_mass
     from biomech.osim.inverse import independent_coordinates
     from biomech.osim.muscle_export import tendon_strain_at_one_norm_force, with_rigid_tendon_muscles
@@ -213,16 +213,19 @@ def _opensim_setup(model, motion: Motion, groups: GroupMap | str | Path | None,
         for role, motion_name in (("hip", "hip_flexion"), ("knee", "knee_flexion"),
                                   ("ankle", "ankle_dorsiflexion")):
             joints[f"{role}_{s}"] = coordinate_joint(model, gmap.coordinate(motion_name, s))
-    work = with_rigid_tendon_muscles(model)
+    # the compliant solve needs the De Groote curves for every muscle, the rigid one only where
+    # OpenSim cannot make the tendon rigid (Thelen2003)
+    work = with_rigid_tendon_muscles(model, de_groote=tendon == "compliant")
     strain = tendon_strain_at_one_norm_force(work)
     notes = {
         "pf_muscle_method": "quadriceps_k: sum of the static-optimization forces of the group map's "
                             "quadriceps x van Eijden 1986 k(theta) (the model has no patella; "
                             "biomech.knee.patellofemoral.pf_from_quadriceps_and_angle)",
         "group_map": gmap.source_label,
-        "muscle_model": ("Thelen2003 muscles replaced by DeGrooteFregly2016 (same F0, l0, slack "
-                         "length, pennation, vmax, tendon strain) for rigid tendons"
-                         if work is not model else "as in the model, rigid tendons"),
+        "muscle_model": (("every muscle" if tendon == "compliant" else "Thelen2003 muscles")
+                         + " replaced by DeGrooteFregly2016 (same F0, l0, slack length, pennation, "
+                         f"vmax, tendon strain) for {tendon} tendons"
+                         if work is not model else f"as in the model, {tendon} tendons"),
     }
     if np.isnan(strain).any():
         notes["tendon_strain"] = (f"{int(np.isnan(strain).sum())} muscles without a tendon strain "
@@ -304,7 +307,7 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
     if spec is not None:
         setup = _planar_setup(model, motion, spec, skeleton, sides)
     else:
-        setup = _opensim_setup(model, motion, groups, sides)
+        setup = _opensim_setup(model, motion, groups, sides, tendon)
     if missing := [s for s in sides if s not in motion.loads]:
         raise ValueError(f"motion {motion.name!r} has no foot load for side(s) {missing}")
     work = setup.model

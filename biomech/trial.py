@@ -12,6 +12,7 @@ window; optionally reverse it in time (a first approximation of backward gait, G
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -63,7 +64,7 @@ def read_trial(model_path: PathLike, coordinates: PathLike, *, grf: PathLike | N
     if loaded.groups is None:
         raise BiomechError(f"{model_path}: no muscle-group map matches this model; give one "
                            "(a shipped name or a YAML file, see models/groups/)")
-    motion = Motion.from_files(coordinates, grf, external_loads)
+    motion = _without_coupled(Motion.from_files(coordinates, grf, external_loads), loaded.model)
     if not motion.loads:
         raise BiomechError(f"{coordinates}: no ground reaction forces found (give the GRF file and "
                            "its ExternalLoads .xml)")
@@ -107,3 +108,20 @@ def read_trial(model_path: PathLike, coordinates: PathLike, *, grf: PathLike | N
                      "direction; joint moments unchanged, muscle states not)")
     return Trial(model=model, groups=loaded.groups, motion=motion, mass_kg=float(mass_kg),
                  notes=tuple(notes))
+
+
+def _without_coupled(motion: Motion, model: object) -> Motion:
+    """``motion`` without the model's coordinates that a CoordinateCouplerConstraint drives (an
+    IK file lists them, e.g. the Rajagopal 2016 ``knee_angle_r_beta`` of the patella): the
+    analysis sets them from their drivers."""
+    from biomech.osim.build import coordinate_names
+    from biomech.osim.inverse import independent_coordinates
+
+    coupled = set(coordinate_names(model)) - set(independent_coordinates(model))
+    keep = [i for i, name in enumerate(motion.coordinate_names) if name not in coupled]
+    if len(keep) == len(motion.coordinate_names):
+        return motion
+    return dataclasses.replace(
+        motion, coordinate_names=tuple(motion.coordinate_names[i] for i in keep),
+        q=motion.q[:, keep], qd=motion.qd[:, keep], qdd=motion.qdd[:, keep],
+        rotational=tuple(motion.rotational[i] for i in keep))

@@ -98,15 +98,18 @@ def run_analyze_tool(tool: osim.AnalyzeTool, setup_path: Path) -> tuple[float, s
 NO_RIGID_TENDON = ("Thelen2003Muscle",)
 
 
-def _needs_replacement(model: osim.Model) -> list[str]:
+def _needs_replacement(model: osim.Model, every: bool = False) -> list[str]:
     ms = model.getMuscles()
     return [ms.get(i).getName() for i in range(ms.getSize())
-            if ms.get(i).getConcreteClassName() in NO_RIGID_TENDON]
+            if (ms.get(i).getConcreteClassName() != "DeGrooteFregly2016Muscle" if every
+                else ms.get(i).getConcreteClassName() in NO_RIGID_TENDON)]
 
 
-def with_rigid_tendon_muscles(model: osim.Model) -> osim.Model:
+def with_rigid_tendon_muscles(model: osim.Model, *, de_groote: bool = False) -> osim.Model:
     """``model`` itself if every muscle supports rigid tendons, else a copy (initialised) whose
-    Thelen2003 muscles are replaced by ``DeGrooteFregly2016Muscle`` s.
+    Thelen2003 muscles are replaced by ``DeGrooteFregly2016Muscle`` s; ``de_groote``: every muscle
+    that is not one already (e.g. Millard2012, for the compliant-tendon solve on the De Groote
+    curves).
 
     OpenSim 4.6 cannot set ``ignore_tendon_compliance`` on a ``Thelen2003Muscle`` (the Hamner 2010
     and gait2392 models). ``DeGrooteFregly2016Muscle.replaceMuscles`` keeps each muscle's path,
@@ -116,7 +119,7 @@ def with_rigid_tendon_muscles(model: osim.Model) -> osim.Model:
     (Ann Biomed Eng 44:2922), which approximate but are not Thelen 2003's. Replacing the 92
     muscles of the Hamner model takes about 0.9 s; do it once and pass the copy around.
     """
-    names = _needs_replacement(model)
+    names = _needs_replacement(model, every=de_groote)
     if not names:
         return model
     work = osim.Model(model)
