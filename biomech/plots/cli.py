@@ -1,4 +1,5 @@
-"""``biomech figures RESULTS_DIR``: the figures and summary table of an experiment's results.
+"""``biomech figures RESULTS_DIR``: the figures and summary table of an experiment's results;
+``biomech compare LABEL=CURVES.nc ...``: gait-cycle curves of several runs or trials in one figure.
 
 Wired into :mod:`biomech.cli` with :func:`add_figures_command`. Plotting reads saved results and
 never simulates.
@@ -10,6 +11,48 @@ import argparse
 from pathlib import Path
 
 __all__ = ["add_figures_command"]
+
+_COMPARE_EPILOG = """\
+each SET is LABEL=PATH: PATH a curves.nc (an experiment run's runs/<run_id>/curves.nc, or the
+curves.nc of `biomech analyse` on a measured trial); LABEL names it in the legend.
+
+example (the synthesised FR stride against the measured Hamner 2010 trial):
+  biomech compare "synthesised FR 3.5 m/s=results/retro_vs_forward/runs/56c488bddbba/curves.nc" \\
+      "Hamner 2010 subject02=out/subject02_running_ik/curves.nc" -o fr_vs_measured.png
+"""
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from biomech.errors import BiomechError
+    from biomech.plots.experiment import plot_cycle_curves
+
+    sets: dict[str, list] = {}
+    for item in args.sets:
+        label, sep, path = item.rpartition("=")
+        if not sep or not label or not path:
+            raise BiomechError(f"{item!r}: expected LABEL=PATH to a curves.nc")
+        if not Path(path).is_file():
+            raise BiomechError(f"{path}: no such file")
+        try:
+            with xr.open_dataset(path) as ds:
+                curves = ds.load()
+        except (OSError, ValueError) as exc:
+            raise BiomechError(f"{path}: not a curves.nc ({exc})") from None
+        if "cycle_pct" not in curves.dims:
+            raise BiomechError(f"{path}: not a curves.nc (no cycle_pct dimension)")
+        sets.setdefault(label, []).append(curves)
+    fig = plot_cycle_curves(sets, title=args.title)
+    if fig is None:
+        raise BiomechError("no curve in common to draw")
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+    print(f"wrote {out}")
+    return 0
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
@@ -42,4 +85,15 @@ def add_figures_command(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("--format", choices=("png", "pdf"), default="png",
                    help="figure file format (default: png, 180 dpi)")
     p.set_defaults(func=_cmd_figures)
+    c = subparsers.add_parser(
+        "compare", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="draw the gait-cycle curves (mean ± SD over the cycles) of several runs or measured "
+             "trials in one figure", epilog=_COMPARE_EPILOG,
+        description="Overlay curves.nc files: joint angles, GRF, knee moment, PF force and stress, "
+                    "tendon energy and reserves over 0-100 % of the gait cycle, one colour per set.")
+    c.add_argument("sets", nargs="+", metavar="SET", help="LABEL=PATH to a curves.nc")
+    c.add_argument("-o", "--output", type=Path, default=Path("compare.png"),
+                   help="figure file (default: compare.png)")
+    c.add_argument("--title", default="gait-cycle curves", help="figure title")
+    c.set_defaults(func=_cmd_compare)
     return p

@@ -245,7 +245,9 @@ def plot_cycle_curves(curves: Mapping[str, Sequence[xr.Dataset]], *, title: str,
                 for m in ("lever", "muscle") if m in methods_used]
     handles.append(Line2D([], [], color="0.25", ls=":", lw=1.1, label="mean toe-off"))
     handles += list(guides.values())
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4))
+    longest = max(len(h.get_label()) for h in handles)   # long labels (compare): fewer columns
+    fig.legend(handles=handles, loc="outside lower center",
+               ncol=min(len(handles), 4 if longest <= 40 else 2))
     fig.suptitle(title)
     return fig
 
