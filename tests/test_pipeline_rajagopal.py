@@ -99,3 +99,18 @@ def test_compliant_tendons_keep_the_sagittal_reserves_below_five_percent(trial, 
             assert _largest_reserve_pct(compliant, c) < 5.0, c
     assert _largest_reserve_pct(rigid, "ankle_angle_r") > 10.0   # the rigid-tendon push-off
     assert np.isfinite(float(compliant.metabolic_power_mean_w_kg))
+
+
+def test_the_stride_reversed_in_time_keeps_the_sagittal_reserves_below_five_percent(trial):
+    # The measured stride reversed in time, a first approximation of backward running (see
+    # tests/test_pipeline_hamner.py), with compliant tendons. Measured 2026-11-26, hip / knee /
+    # ankle: right 0.1 / 0.3 / 0.0 %, left 0.1 / 0.2 / 0.0 % (rigid tendons: right knee 12.4 %,
+    # the vasti shortening under the reversed loading response).
+    from biomech.gait import reverse
+
+    backward = analyse_motion(trial.model, reverse(trial.motion), groups=trial.groups, tendon="compliant")
+    assert backward.attrs["direction"] == "backward"
+    for side in ("r", "l"):
+        for base in SAGITTAL:
+            c = f"{base}_{side}"
+            assert _largest_reserve_pct(backward, c) < 5.0, c
