@@ -16,6 +16,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from biomech.errors import BiomechError
 from biomech.gait.cycles import detect_strikes
 from biomech.gait.filters import lowpass_motion
@@ -24,7 +26,7 @@ from biomech.models.groups import GroupMap
 from biomech.models.load import load
 from biomech.pipeline import mass_from_grf_kg, select_stride, slice_motion
 
-__all__ = ["Trial", "read_trial"]
+__all__ = ["PlanarTrial", "Trial", "on_planar_model", "read_trial"]
 
 PathLike = str | os.PathLike[str]
 
@@ -125,3 +127,92 @@ def _without_coupled(motion: Motion, model: object) -> Motion:
         motion, coordinate_names=tuple(motion.coordinate_names[i] for i in keep),
         q=motion.q[:, keep], qd=motion.qd[:, keep], qdd=motion.qdd[:, keep],
         rotational=tuple(motion.rotational[i] for i in keep))
+
+
+@dataclass(frozen=True)
+class PlanarTrial:
+    """A measured trial's sagittal kinematics on a planar model spec (the default running2d),
+    ready for :func:`biomech.pipeline.analyse_motion` with ``spec``, ``skeleton`` and
+    ``kinematics``."""
+
+    spec: object
+    skeleton: object
+    kinematics: object
+    model: object
+    motion: Motion
+    height_m: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+#: The planar model's coordinates taken over from a measured trial as they are (gait2392-family
+#: names and sign conventions: rotation about the ground's z axis).
+_AS_IS = ("pelvis_tilt", "lumbar_extension")
+
+
+def on_planar_model(trial: Trial, spec: object | None = None) -> PlanarTrial:
+    """The sagittal kinematics of ``trial`` on the planar model ``spec`` (default running2d).
+
+    The planar model is built at the trial's mass and at the stature that gives it the trial
+    model's thigh + shank length (hip to knee to ankle joint centres, femur, tibia and talus
+    origins in the default pose); its hip, knee and ankle angles are the trial's with the group
+    map's signs taken out, its pelvis tilt and lumbar extension the trial's; its pelvis, whose
+    origin is the mid-hip point, is placed on the trial model's mid-hip (the two hip joint
+    centres, sagittal components) in every frame, so the legs meet the measured GRF where the
+    measured feet were. Out-of-plane motion (pelvis list and rotation, hip ab/adduction and
+    rotation) and the GRF's lateral component are left out. Speeds and accelerations come from
+    a quintic spline of the placed coordinates.
+    """
+    from biomech.gait.motion import spline_derivatives
+    from biomech.models import build, resolve_spec, skeleton
+    from biomech.models.kinematics import PlanarKinematics
+    from biomech.osim.build import coordinate_names
+    from biomech.osim.geometry import body_origin, body_origins
+
+    spec = resolve_spec(spec)
+    src = trial.model
+    missing = [b for b in ("femur_r", "femur_l", "tibia_r", "talus_r")
+               if b not in {src.getBodySet().get(i).getName() for i in range(src.getBodySet().getSize())}]
+    if missing:
+        raise BiomechError(f"on_planar_model: the trial's model has no bodies {missing} "
+                           "(gait2392-family names expected)")
+    hip, knee, ankle = (body_origin(src, b) for b in ("femur_r", "tibia_r", "talus_r"))
+    leg_m = float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - ankle))
+    reference = skeleton(spec)
+    leg0 = _thigh_plus_shank(reference)
+    height = reference.height_m * leg_m / leg0
+    sk = skeleton(spec, mass_kg=trial.mass_kg, height_m=height)
+    kin = PlanarKinematics.from_skeleton(sk)
+    names = list(sk.independent_coordinates)
+    src_names = list(trial.motion.coordinate_names)
+    motion_of = {"hip_flexion": "hip_flexion", "knee_angle": "knee_flexion",
+                 "ankle_angle": "ankle_dorsiflexion"}
+    q = np.zeros((trial.motion.n_frames, len(names)))
+    for j, name in enumerate(names):
+        base, _, side = name.rpartition("_")
+        if base in motion_of:
+            column = trial.groups.coordinate(motion_of[base], side)
+            q[:, j] = trial.groups.sign(motion_of[base]) * trial.motion.q[:, src_names.index(column)]
+        elif name in _AS_IS:
+            q[:, j] = trial.motion.q[:, src_names.index(name)]
+    all_names = coordinate_names(src)
+    full = [n for n in src_names if n in all_names]
+    hips = body_origins(src, full, trial.motion.q[:, [src_names.index(n) for n in full]],
+                        ("femur_r", "femur_l")).mean(axis=1)
+    q[:, names.index("pelvis_tx")], q[:, names.index("pelvis_ty")] = hips[:, 0], hips[:, 1]
+    qd, qdd = spline_derivatives(trial.motion.time_s, q)
+    motion = dataclasses.replace(
+        trial.motion, coordinate_names=tuple(names), q=q, qd=qd, qdd=qdd,
+        rotational=tuple(n not in ("pelvis_tx", "pelvis_ty") for n in names),
+        name=f"{trial.motion.name}_planar")
+    note = (f"on the planar model {spec.name} at {height:.3f} m (thigh + shank {leg_m:.3f} m as the "
+            f"trial model's), {trial.mass_kg:.1f} kg; pelvis on the measured mid-hip")
+    return PlanarTrial(spec=spec, skeleton=sk, kinematics=kin, model=build(spec, mass_kg=trial.mass_kg,
+                       height_m=height, contact=False), motion=motion, height_m=height,
+                       notes=(*trial.notes, note))
+
+
+def _thigh_plus_shank(sk: object) -> float:
+    """Hip-to-knee plus knee-to-ankle length (m) of a planar skeleton: its knee and ankle joints
+    sit that far below their parents' origins."""
+    location = {j.name: j.location_m for j in sk.joints}
+    return float(-location["knee_r"][1] - location["ankle_r"][1])

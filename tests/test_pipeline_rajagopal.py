@@ -114,3 +114,26 @@ def test_the_stride_reversed_in_time_keeps_the_sagittal_reserves_below_five_perc
         for base in SAGITTAL:
             c = f"{base}_{side}"
             assert _largest_reserve_pct(backward, c) < 5.0, c
+
+
+def test_the_default_planar_model_on_this_trial(trial, rigid):
+    # biomech.trial.on_planar_model: the trial's sagittal joint angles on the default planar model
+    # (scaled to the trial model's thigh + shank, pelvis on the measured mid-hip), the measured
+    # GRF. Measured 2026-11-26: knee extension moment 2.93 N m/kg (the 3D model: 3.11); compliant
+    # tendons, hip / knee / ankle: right 0.0 / 0.7 / 0.0 %, left 0.1 / 0.2 / 6.0 % (left push-off,
+    # 2.9-7.5 % over the first five strides); reversed in time: below 0.5 % everywhere.
+    from biomech.gait import reverse
+    from biomech.trial import on_planar_model
+
+    planar = on_planar_model(trial)
+    assert planar.motion.coordinate_names == planar.skeleton.independent_coordinates
+    kw = dict(spec=planar.spec, skeleton=planar.skeleton, kinematics=planar.kinematics, tendon="compliant")
+    ds = analyse_motion(planar.model, planar.motion, **kw)
+    three_d = summary_table(rigid)["peak_knee_extension_moment_nm_per_kg_r"]
+    assert summary_table(ds)["peak_knee_extension_moment_nm_per_kg_r"] == pytest.approx(three_d, rel=0.10)
+    for base in SAGITTAL:
+        assert _largest_reserve_pct(ds, f"{base}_r") < 5.0, base
+    backward = analyse_motion(planar.model, reverse(planar.motion), **kw)
+    for side in ("r", "l"):
+        for base in SAGITTAL:
+            assert _largest_reserve_pct(backward, f"{base}_{side}") < 5.0, (base, side)

@@ -67,3 +67,20 @@ def body_origin(model: osim.Model, body: str, pose: Mapping[str, float] | None =
     set_pose(model, state, pose or {})
     p = model.getBodySet().get(body).getPositionInGround(state)
     return np.array([p.get(0), p.get(1), p.get(2)])
+
+
+def body_origins(model: osim.Model, coordinate_names: Sequence[str], q: np.ndarray,
+                 bodies: Sequence[str]) -> np.ndarray:
+    """Origins of ``bodies`` in ground (m) at every frame of ``q`` (rad or m; columns in
+    ``coordinate_names``; coupled coordinates follow their constraints): shape (n_frames,
+    n_bodies, 3)."""
+    state = model.initSystem()
+    body_set = model.getBodySet()
+    q = np.atleast_2d(np.asarray(q, dtype=float))
+    out = np.empty((q.shape[0], len(bodies), 3))
+    for k, row in enumerate(q):
+        set_pose(model, state, dict(zip(coordinate_names, row, strict=True)))
+        for j, body in enumerate(bodies):
+            out[k, j] = body_set.get(body).getPositionInGround(state).to_numpy()
+    drain_log()
+    return out
