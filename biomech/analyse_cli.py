@@ -66,6 +66,10 @@ def add_analyse_command(sub) -> None:
                    help="vertical GRF threshold of foot strike and toe-off (N, default 20)")
     a.add_argument("--tendon", choices=("rigid", "compliant"), default="rigid",
                    help="static optimization with rigid (default) or compliant tendons")
+    a.add_argument("--planar", action="store_true",
+                   help="analyse the trial's sagittal kinematics on the default planar model "
+                        "instead (biomech.trial.on_planar_model: scaled to the leg length, pelvis on "
+                        "the measured mid-hip)")
     a.add_argument("--reverse", action="store_true",
                    help="reverse the motion in time first (a first approximation of the opposite "
                         "direction of travel)")
@@ -90,15 +94,23 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
                        start_after_s=args.start_after,
                        start_s=args.start, end_s=args.end, mass_kg=args.mass,
                        threshold_n=args.threshold, time_reversed=args.reverse)
-    for note in trial.notes:
+    notes, model, motion = trial.notes, trial.model, trial.motion
+    options: dict = {"groups": trial.groups}
+    if args.planar:
+        from biomech.trial import on_planar_model
+
+        planar = on_planar_model(trial)
+        notes, model, motion = planar.notes, planar.model, planar.motion
+        options = {"spec": planar.spec, "skeleton": planar.skeleton, "kinematics": planar.kinematics}
+    for note in notes:
         print(f"  {note}")
     try:
-        ds = analyse_motion(trial.model, trial.motion, groups=trial.groups, tendon=args.tendon)
+        ds = analyse_motion(model, motion, tendon=args.tendon, **options)
     except ValueError as exc:   # coordinates of the motion and the model do not match, NaNs, ...
         raise BiomechError(f"{args.coordinates}: {exc}") from None
     out = Path(args.output or Path("out") / Path(args.coordinates).stem)
     files = save_result(ds, out)
-    atomic_write_text(out / "trial.txt", "".join(f"{n}\n" for n in trial.notes))
+    atomic_write_text(out / "trial.txt", "".join(f"{n}\n" for n in notes))
     print(format_report(summary_table(ds), ds.attrs))
     written = [files["netcdf"].name, files["summary"].name,
                f"{sum(k.startswith('sto_') for k in files)} .sto tables"]
@@ -111,8 +123,7 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         if not math.isfinite(speed):
             print(f"  the pelvis travels {moved:.2f} m/s (a treadmill?): give --speed for the "
                   "per-metre outcomes and the metabolic cost per metre")
-    written += _cycle_files(ds, trial.model, trial.motion, out, title=Path(args.coordinates).stem,
-                            speed_m_s=speed)
+    written += _cycle_files(ds, model, motion, out, title=Path(args.coordinates).stem, speed_m_s=speed)
     print(f"wrote {', '.join(written)} in {out}")
     return 0
 

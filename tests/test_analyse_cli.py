@@ -162,3 +162,13 @@ def test_gait10dof18musc_walking_trial(reference_dir, tmp_path):
     result = xr.open_dataset(tmp_path / "result.nc")
     assert float(result.attrs["max_reserve_fraction_of_peak_moment"]) < 0.05
     result.close()
+    # the same trial on the default planar model (biomech.trial.on_planar_model)
+    assert main(["analyse", str(models / "Models/Gait10dof18musc/gait10dof18musc.osim"),
+                 str(pipe / "OutputReference/IK/subject01_walk_IK.mot"),
+                 "--grf", str(pipe / "ExperimentalData/subject01_walk_grf.mot"),
+                 "--external-loads", str(pipe / "ExperimentalData/subject01_walk_grf.xml"),
+                 "--lowpass", "6", "--planar", "-o", str(tmp_path / "planar")]) == 0
+    assert "on the planar model running2d" in (tmp_path / "planar/trial.txt").read_text()
+    planar = xr.open_dataset(tmp_path / "planar/result.nc")
+    assert planar.attrs["model_kind"] == "planar" and planar.sizes["coordinate"] == 10
+    planar.close()
