@@ -170,8 +170,8 @@ def on_planar_model(trial: Trial, spec: object | None = None) -> PlanarTrial:
 
     spec = resolve_spec(spec)
     src = trial.model
-    missing = [b for b in ("femur_r", "femur_l", "tibia_r", "talus_r")
-               if b not in {src.getBodySet().get(i).getName() for i in range(src.getBodySet().getSize())}]
+    bodies = {src.getBodySet().get(i).getName() for i in range(src.getBodySet().getSize())}
+    missing = [b for b in ("femur_r", "femur_l", "tibia_r", "talus_r") if b not in bodies]
     if missing:
         raise BiomechError(f"on_planar_model: the trial's model has no bodies {missing} "
                            "(gait2392-family names expected)")
