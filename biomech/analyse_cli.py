@@ -15,6 +15,7 @@ quality), result_*.sto (OpenSim tables: inverse dynamics, static optimization ac
 forces, joint reactions, patellofemoral), trial.txt (how the trial was prepared) and, for every
 complete gait cycle of either foot in the record, curves.nc (0-100 % of the cycle), outcomes.csv
 (per-stance outcomes, as runs.csv of an experiment) and curves.png (mean ± SD over the cycles);
+with --planar also planar_model.osim and motion/ (the planar model and motion, for OpenSim's GUI);
 prints the peaks per side and the quality (pelvis residuals, largest reserve, failed frames).
 
 examples:
@@ -124,6 +125,12 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
             print(f"  the pelvis travels {moved:.2f} m/s (a treadmill?): give --speed for the "
                   "per-metre outcomes and the metabolic cost per metre")
     written += _cycle_files(ds, model, motion, out, title=Path(args.coordinates).stem, speed_m_s=speed)
+    if args.planar:   # the planar model and its motion, to open in OpenSim's GUI
+        from biomech.osim.build import write_model
+
+        write_model(model, out / "planar_model.osim")
+        motion.to_files(out / "motion", "motion")
+        written += ["planar_model.osim", "motion/"]
     print(f"wrote {', '.join(written)} in {out}")
     return 0
 

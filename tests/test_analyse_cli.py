@@ -172,3 +172,10 @@ def test_gait10dof18musc_walking_trial(reference_dir, tmp_path):
     planar = xr.open_dataset(tmp_path / "planar/result.nc")
     assert planar.attrs["model_kind"] == "planar" and planar.sizes["coordinate"] == 10
     planar.close()
+    # the planar model and motion as files OpenSim opens
+    import opensim as osim
+
+    model = osim.Model(str(tmp_path / "planar/planar_model.osim"))
+    assert model.getCoordinateSet().getSize() >= 10
+    table = osim.TimeSeriesTable(str(tmp_path / "planar/motion/motion_coordinates.mot"))
+    assert "knee_angle_r" in list(table.getColumnLabels())
