@@ -161,3 +161,23 @@ def test_joint_angles_with_the_sign_convention_taken_out(result):
             np.testing.assert_array_equal(ds[variable].sel(side=side).values,
                                           ds.q.sel(coordinate=f"{coordinate}_{side}").values)
         assert ds[variable].attrs["units"] == "rad"
+
+
+def test_whole_body_outcomes_of_the_synthesised_stride(result):
+    # External work, braking/pushing and vertical stiffness from the total GRF
+    # (biomech.experiments.outcomes). Steady running: the net external work over whole strides
+    # is zero; the vertical stiffness is the COM plan's (the synthesis report's, the same
+    # definition: peak force over the COM drop of the contact).
+    from biomech.experiments.outcomes import compute_outcomes
+    from biomech.gait.params import running_inputs
+    from biomech.gait.synthesis import synthesise_running
+
+    spec, sk, kin, model, motion, ds = result
+    out = compute_outcomes(ds, motion)
+    positive, negative = out["external_work_positive_j_kg_m"], out["external_work_negative_j_kg_m"]
+    assert positive > 0.0 > negative
+    assert positive + negative == pytest.approx(0.0, abs=0.01 * positive)
+    _, report = synthesise_running(sk, running_inputs("forward"), kinematics=kin)
+    assert out["vertical_stiffness_kn_m"] * 1000.0 == pytest.approx(report.vertical_stiffness_n_m, rel=0.02)
+    assert 0.0 < out["braking_time_s"] < out["braking_time_s"] + out["pushing_time_s"] <= 0.26
+    assert 0.3 < out["braking_fraction"] < 0.7

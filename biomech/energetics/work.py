@@ -39,6 +39,7 @@ __all__ = [
     "VerticalStiffness",
     "aerial_time",
     "braking_pushing",
+    "com_motion_from_grf",
     "cost_of_transport_j_kg_m",
     "external_work",
     "joint_power_w",
@@ -358,6 +359,52 @@ class BrakingPushing:
     pushing_impulse_ns: float
     braking_fraction: float
     travel_direction_x: int
+
+
+def com_motion_from_grf(*, time_s: ArrayLike, grf_n: ArrayLike, body_mass_kg: float,
+                        gravity_m_s2: float, mean_velocity_m_s: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """COM velocity and displacement from the GRF (Cavagna's force-platform method; Cavagna 1975
+    J Appl Physiol 39:174): ``a = F / m - g`` integrated once and twice (trapezoid).
+
+    The integration constants come from steady gait: over a record of whole strides the COM
+    velocity averages ``mean_velocity_m_s`` (the speed of travel along ``x``, signed; 0 for the
+    vertical); the displacement starts at 0.
+
+    Parameters
+    ----------
+    time_s : array, (n,)
+    grf_n : array, (n, d) or (n, n_feet, d)
+        GRF on the body (N), ``d`` = 2 (x, y) or 3; feet summed. ``y`` is up.
+    body_mass_kg : float
+    gravity_m_s2 : float
+        Magnitude of gravity (m/s^2), acting along ``-y``.
+    mean_velocity_m_s : array, (d,)
+        Mean COM velocity over the record (m/s).
+
+    Returns
+    -------
+    velocity_m_s, displacement_m : ndarray, (n, d) each
+    """
+    t = _time(time_s)
+    mass = _positive("body_mass_kg", body_mass_kg, "kg")
+    g = _positive("gravity_m_s2", gravity_m_s2, "m/s^2")
+    force = _series("grf_n", grf_n, t.size)
+    if force.ndim == 3:
+        force = force.sum(axis=1)
+    mean = np.asarray(mean_velocity_m_s, dtype=float)
+    if force.ndim != 2 or force.shape[1] not in (2, 3) or mean.shape != (force.shape[1],):
+        raise ValueError(f"grf_n {np.shape(grf_n)} and mean_velocity_m_s {mean.shape}: expected (n, d) "
+                         "and (d,) with d = 2 or 3")
+    acc = force / mass
+    acc[:, 1] -= g
+    dt = np.diff(t)[:, None]
+    velocity = np.vstack([np.zeros((1, acc.shape[1])), np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt, axis=0)])
+    duration = float(t[-1] - t[0])
+    average = np.sum(0.5 * (velocity[1:] + velocity[:-1]) * dt, axis=0) / duration
+    velocity += mean - average
+    displacement = np.vstack([np.zeros((1, acc.shape[1])),
+                              np.cumsum(0.5 * (velocity[1:] + velocity[:-1]) * dt, axis=0)])
+    return velocity, displacement
 
 
 def braking_pushing(

@@ -34,6 +34,8 @@ OUTCOMES = (
     "peak_knee_contact_force_bw", "peak_hip_contact_force_bw", "peak_ankle_contact_force_bw",
     "hip_contact_impulse_bw_s", "knee_contact_impulse_bw_s", "ankle_contact_impulse_bw_s",
     "hip_contact_impulse_bw_s_per_m", "knee_contact_impulse_bw_s_per_m", "ankle_contact_impulse_bw_s_per_m",
+    "external_work_positive_j_kg_m", "external_work_negative_j_kg_m",
+    "braking_time_s", "pushing_time_s", "braking_fraction", "vertical_stiffness_kn_m",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
     "reserve_at_peak_knee_contact_share", "reserve_at_peak_pf_muscle_share",
@@ -220,6 +222,56 @@ def travel_speed_m_s(ds: xr.Dataset) -> float:
     return float(abs(tx[-1] - tx[0]) / (t[-1] - t[0]))
 
 
+#: Vertical GRF (N) above which the whole body is in contact, for the whole-body outcomes of
+#: measured records (force-plate noise in flight); synthesised GRFs are exactly 0 in flight.
+_CONTACT_THRESHOLD_N = 20.0
+
+
+def _whole_body(ds: xr.Dataset, motion: Motion, speed_m_s: float, step_rate_hz: float,
+                periodic: bool) -> dict[str, float]:
+    """Whole-body mechanics from the total GRF (:mod:`biomech.energetics.work`): external work
+    per kg and metre (J/kg/m, Cavagna's force-platform method: the COM velocity from the GRF
+    with the speed of travel as its mean; NaN when the speed is unknown), braking and pushing
+    time per step (s) and the braking share of the contact time, and the mean vertical
+    stiffness of the complete contacts (kN/m). A periodic record is taken twice, so every
+    contact is whole once."""
+    from biomech.energetics.work import (
+        braking_pushing,
+        com_motion_from_grf,
+        external_work,
+        vertical_stiffness,
+    )
+
+    t = ds.time.values
+    grf = ds.grf_n.sum("side").values[:, :2]            # x, y
+    if periodic:
+        t = np.concatenate([t, t[1:] + (t[-1] - t[0])])
+        grf = np.concatenate([grf, grf[1:]])
+    mass = float(ds.attrs["mass_kg"])
+    gravity = float(ds.attrs["body_weight_n"]) / mass
+    sign = -1 if str(motion.direction) == "backward" else 1
+    known = math.isfinite(speed_m_s) and speed_m_s > 0
+    velocity, displacement = com_motion_from_grf(
+        time_s=t, grf_n=grf, body_mass_kg=mass, gravity_m_s2=gravity,
+        mean_velocity_m_s=[sign * speed_m_s if known else 0.0, 0.0])
+    contact = grf[:, 1] > _CONTACT_THRESHOLD_N
+    out = {"external_work_positive_j_kg_m": math.nan, "external_work_negative_j_kg_m": math.nan}
+    if known:
+        work = external_work(time_s=t, grf_n=grf, com_velocity_m_s=velocity, body_mass_kg=mass)
+        metres = speed_m_s * float(t[-1] - t[0])
+        out = {"external_work_positive_j_kg_m": work.positive_work_j_kg / metres,
+               "external_work_negative_j_kg_m": work.negative_work_j_kg / metres}
+    phases = braking_pushing(time_s=t, horizontal_grf_n=grf[:, 0], travel_direction_x=sign,
+                             contact=contact)
+    steps = float(t[-1] - t[0]) * step_rate_hz
+    stiffness = vertical_stiffness(time_s=t, vertical_grf_n=grf[:, 1], com_height_m=displacement[:, 1],
+                                   body_mass_kg=mass, contact=contact)
+    return {**out, "braking_time_s": phases.braking_duration_s / steps,
+            "pushing_time_s": phases.pushing_duration_s / steps,
+            "braking_fraction": phases.braking_fraction,
+            "vertical_stiffness_kn_m": stiffness.mean_k_vert_n_m / 1000.0}
+
+
 def _tendon_share(ds: xr.Dataset, side: str) -> float:
     from biomech.energetics.work import tendon_work_share
 
@@ -285,6 +337,11 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         averaged: ``{hip,knee,ankle}_contact_impulse_bw_s`` (compressive-force impulse of one
         stance, BW s) and ``{hip,knee,ankle}_contact_impulse_bw_s_per_m`` (that over the step
         length: the cumulative load per metre travelled, both legs; one joint sees half);
+        whole body, from the total GRF: ``external_work_positive_j_kg_m`` and
+        ``external_work_negative_j_kg_m`` (J/kg/m; Cavagna's force-platform method, NaN without a
+        speed of travel), ``braking_time_s`` and ``pushing_time_s`` (per step, s),
+        ``braking_fraction`` (of the contact time), ``vertical_stiffness_kn_m`` (mean over the
+        complete contacts, kN/m);
         ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
         tendons summed, mean of both legs); ``tendon_share_of_positive_work`` (tendon / muscle-
         tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
@@ -366,6 +423,7 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         "aerial_time_s": timing.aerial_time_s,
     }
     out.update({name: _side_mean(values) for name, values in per_side.items()})
+    out.update(_whole_body(ds, motion, speed, timing.step_rate_hz, periodic))
     out["metabolic_cost_j_kg_m"] = _metabolic_cost(ds, mass, speed)
     for name in ("max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm"):
         out[name] = float(ds.attrs.get(name, math.nan))

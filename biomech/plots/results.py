@@ -114,6 +114,12 @@ OTHER_OUTCOMES: dict[str, Quantity] = {
                                                       "MPa s/km"),
     "pf_stress_integral_muscle_mpa_s_per_km": Quantity("PF stress integral per km, muscle method",
                                                        "MPa s/km"),
+    "external_work_positive_j_kg_m": Quantity("Positive external work", "J/(kg m)"),
+    "external_work_negative_j_kg_m": Quantity("Negative external work", "J/(kg m)"),
+    "braking_time_s": Quantity("Braking time per step", "s"),
+    "pushing_time_s": Quantity("Pushing time per step", "s"),
+    "braking_fraction": Quantity("Braking share of contact time", "%", 100.0),
+    "vertical_stiffness_kn_m": Quantity("Vertical stiffness", "kN/m"),
     "peak_hip_contact_force_bw": Quantity("Peak hip contact force", "BW"),
     "peak_ankle_contact_force_bw": Quantity("Peak ankle contact force", "BW"),
     **{f"{joint}_contact_impulse_bw_s": Quantity(f"{joint.capitalize()} contact impulse per step", "BW s")

@@ -312,3 +312,29 @@ def test_cost_of_transport():
 def test_mean_power():
     t = np.linspace(0.0, 2.0, 2001)
     assert float(mean_power(t, 5.0 + np.sin(np.pi * t))) == pytest.approx(5.0, abs=1e-12)
+
+
+def test_com_motion_from_grf_is_the_model_com_of_a_synthesised_stride(fr_stride_analysis):
+    # The synthesis makes the GRF m (a_com - g) of the model's own COM, so integrating the GRF
+    # (with the speed of travel as the mean horizontal velocity) must give back the COM velocity
+    # and displacement of the model (PlanarKinematics), up to the trapezoid's error.
+    from biomech.energetics.work import com_motion_from_grf
+
+    _, sk, kin, _, motion, _ = fr_stride_analysis
+    grf = sum(load.force_n[:, :2] for load in motion.loads.values())
+    com = kin.com(motion.q)
+    com_velocity = kin.com_velocity(motion.q, motion.qd)
+    speed = (com[-1, 0] - com[0, 0]) / (motion.time_s[-1] - motion.time_s[0])
+    velocity, displacement = com_motion_from_grf(
+        time_s=motion.time_s, grf_n=grf, body_mass_kg=sk.total_mass_kg,
+        gravity_m_s2=-sk.gravity_m_s2, mean_velocity_m_s=[speed, 0.0])
+    np.testing.assert_allclose(velocity, com_velocity, atol=2e-3)
+    np.testing.assert_allclose(displacement[:, 1], com[:, 1] - com[0, 1], atol=2e-4)
+
+
+def test_com_motion_from_grf_rejects_bad_shapes():
+    from biomech.energetics.work import com_motion_from_grf
+
+    with pytest.raises(ValueError, match="mean_velocity_m_s"):
+        com_motion_from_grf(time_s=[0.0, 1.0], grf_n=np.zeros((2, 2)), body_mass_kg=70.0,
+                            gravity_m_s2=9.81, mean_velocity_m_s=[1.0, 0.0, 0.0])
