@@ -557,6 +557,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         "joint_reaction_max_acceleration_error": reactions.max_acceleration_error,
         **{f"{role}_joint": name for role, name in setup.joints.items()},
         **{f"knee_coordinate_{s}": c for s, (c, _) in setup.knee.items()},
+        **{f"{m}_coordinate_{s}": c
+           for m, per_side in setup.angles.items() for s, (c, _) in per_side.items()},
         **{f"quadriceps_{s}": list(v) for s, v in setup.quadriceps.items()},
         **setup.notes,
         **metabolic_attrs,

@@ -34,6 +34,8 @@ OUTCOMES = (
     "peak_knee_contact_force_bw", "peak_hip_contact_force_bw", "peak_ankle_contact_force_bw",
     "hip_contact_impulse_bw_s", "knee_contact_impulse_bw_s", "ankle_contact_impulse_bw_s",
     "hip_contact_impulse_bw_s_per_m", "knee_contact_impulse_bw_s_per_m", "ankle_contact_impulse_bw_s_per_m",
+    "hip_positive_work_j_kg", "hip_negative_work_j_kg", "knee_positive_work_j_kg",
+    "knee_negative_work_j_kg", "ankle_positive_work_j_kg", "ankle_negative_work_j_kg",
     "external_work_positive_j_kg_m", "external_work_negative_j_kg_m",
     "braking_time_s", "pushing_time_s", "braking_fraction", "vertical_stiffness_kn_m",
     "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
@@ -272,6 +274,30 @@ def _whole_body(ds: xr.Dataset, motion: Motion, speed_m_s: float, step_rate_hz: 
             "vertical_stiffness_kn_m": stiffness.mean_k_vert_n_m / 1000.0}
 
 
+#: The coordinate of each joint role in the Dataset's attrs (``<motion>_coordinate_<side>``), with
+#: the planar model's names for results saved before those attrs existed.
+_JOINT_COORDINATE = {"hip": ("hip_flexion_coordinate", "hip_flexion"),
+                     "knee": ("knee_coordinate", "knee_angle"),
+                     "ankle": ("ankle_dorsiflexion_coordinate", "ankle_angle")}
+
+
+def _joint_work_per_stride(ds: xr.Dataset, side: str, n_strides: float) -> dict[str, float]:
+    """Positive and negative work of the hip, knee and ankle of ``side`` (J/kg per stride) from
+    the Dataset's joint power ``tau * omega`` (sign-convention free); NaN without it."""
+    from biomech.energetics.work import split_work_j
+
+    out = {}
+    mass = float(ds.attrs["mass_kg"])
+    for role, (key, default) in _JOINT_COORDINATE.items():
+        positive = negative = math.nan
+        if "joint_power_w" in ds:
+            power = ds.joint_power_w.sel(coordinate=str(ds.attrs.get(f"{key}_{side}", f"{default}_{side}")))
+            pos, neg = split_work_j(ds.time.values, power.values)
+            positive, negative = float(np.sum(pos)) / mass / n_strides, float(np.sum(neg)) / mass / n_strides
+        out[f"{role}_positive_work_j_kg"], out[f"{role}_negative_work_j_kg"] = positive, negative
+    return out
+
+
 def _tendon_share(ds: xr.Dataset, side: str) -> float:
     from biomech.energetics.work import tendon_work_share
 
@@ -337,6 +363,8 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         averaged: ``{hip,knee,ankle}_contact_impulse_bw_s`` (compressive-force impulse of one
         stance, BW s) and ``{hip,knee,ankle}_contact_impulse_bw_s_per_m`` (that over the step
         length: the cumulative load per metre travelled, both legs; one joint sees half);
+        ``{hip,knee,ankle}_{positive,negative}_work_j_kg`` (joint work per stride and kg, per
+        leg, mean of both legs; negative work negative);
         whole body, from the total GRF: ``external_work_positive_j_kg_m`` and
         ``external_work_negative_j_kg_m`` (J/kg/m; Cavagna's force-platform method, NaN without a
         speed of travel), ``braking_time_s`` and ``pushing_time_s`` (per step, s),
@@ -413,6 +441,8 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
         add("tendon_energy_returned_j", returned / n_strides)
         add("tendon_share_of_positive_work", _tendon_share(ds, s))
+        for name, value in _joint_work_per_stride(ds, s, n_strides).items():
+            add(name, value)
 
     out: dict[str, float | int | str] = {
         "direction": str(motion.direction),

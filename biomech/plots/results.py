@@ -114,6 +114,8 @@ OTHER_OUTCOMES: dict[str, Quantity] = {
                                                       "MPa s/km"),
     "pf_stress_integral_muscle_mpa_s_per_km": Quantity("PF stress integral per km, muscle method",
                                                        "MPa s/km"),
+    **{f"{joint}_{kind}_work_j_kg": Quantity(f"{joint.capitalize()} {kind} work per stride", "J/kg")
+       for joint in ("hip", "knee", "ankle") for kind in ("positive", "negative")},
     "external_work_positive_j_kg_m": Quantity("Positive external work", "J/(kg m)"),
     "external_work_negative_j_kg_m": Quantity("Negative external work", "J/(kg m)"),
     "braking_time_s": Quantity("Braking time per step", "s"),
