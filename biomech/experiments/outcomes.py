@@ -244,11 +244,9 @@ def _whole_body(ds: xr.Dataset, motion: Motion, speed_m_s: float, step_rate_hz: 
         vertical_stiffness,
     )
 
-    t = ds.time.values
-    grf = ds.grf_n.sum("side").values[:, :2]            # x, y
-    if periodic:
-        t = np.concatenate([t, t[1:] + (t[-1] - t[0])])
-        grf = np.concatenate([grf, grf[1:]])
+    record = _stance_windows(ds, [], periodic)
+    t = record.time_s
+    grf = record.extend(ds.grf_n.sum("side").values[:, :2])            # x, y
     mass = float(ds.attrs["mass_kg"])
     gravity = float(ds.attrs["body_weight_n"]) / mass
     sign = -1 if str(motion.direction) == "backward" else 1
