@@ -14,7 +14,8 @@ writes OUTPUT/result.nc (every per-frame quantity, units in attrs), result_summa
 quality), result_*.sto (OpenSim tables: inverse dynamics, static optimization activations and
 forces, joint reactions, patellofemoral), trial.txt (how the trial was prepared) and, for every
 complete gait cycle of either foot in the record, curves.nc (0-100 % of the cycle), outcomes.csv
-(per-stance outcomes, as runs.csv of an experiment) and curves.png (mean ± SD over the cycles);
+(per-stance outcomes, as runs.csv of an experiment), curves.png and joints.png (mean ± SD over
+the cycles; joints.png: angle, moment and power of the hip, knee and ankle);
 with --planar also planar_model.osim and motion/ (the planar model and motion, for OpenSim's GUI);
 prints the peaks per side and the quality (pelvis residuals, largest reserve, failed frames).
 
@@ -28,6 +29,8 @@ examples:
 
 def add_analyse_command(sub) -> None:
     """Add ``analyse`` (alias ``analyze``) to the ``biomech`` sub-commands."""
+    from biomech.models.groups import shipped_group_maps
+
     a = sub.add_parser(
         "analyse", aliases=["analyze"], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="run the analyses (inverse dynamics, static optimization, joint reactions, PF "
@@ -41,8 +44,9 @@ def add_analyse_command(sub) -> None:
     a.add_argument("--external-loads", type=Path, default=None, metavar="XML",
                    help="OpenSim ExternalLoads .xml mapping the GRF columns to bodies")
     a.add_argument("--groups", default=None, metavar="NAME_OR_YAML",
-                   help="muscle-group map: a shipped name (gait10dof18musc, rajagopal2016, "
-                        "running2d) or a YAML file (default: the shipped map matching the model)")
+                   help="muscle-group map: a shipped name (the files of models/groups/: "
+                        f"{', '.join(shipped_group_maps())}) or a YAML file (default: the shipped map "
+                        "matching the model)")
     a.add_argument("--lowpass", type=float, default=10.0, metavar="HZ",
                    help="low-pass cut-off of the coordinates in Hz (default 10; 0 = none)")
     a.add_argument("--side", choices=("r", "l"), default="r",
@@ -143,13 +147,13 @@ def _cycle_files(ds, model, motion, out: Path, *, title: str, speed_m_s: float) 
     """Per-cycle results of the analysed record: ``curves.nc`` (0-100 % of each cycle, both
     feet), ``outcomes.csv`` (per-stance outcomes averaged over the cycles and sides, as
     ``runs.csv``, with the muscle-tendon and tendon powers of ``model`` for the tendon share of
-    positive work) and ``curves.png`` (mean ± SD over the cycles); nothing without a complete
-    cycle. Returns the names written."""
+    positive work), ``curves.png`` and ``joints.png`` (mean ± SD over the cycles); nothing without
+    a complete cycle. Returns the names written."""
     from biomech.experiments.curves import cycle_curves, write_curves
     from biomech.experiments.outcomes import compute_outcomes
     from biomech.experiments.runner import muscle_powers
     from biomech.io.storage import atomic_write_text
-    from biomech.plots.experiment import plot_cycle_curves
+    from biomech.plots.experiment import CURVE_PANELS, JOINT_PANELS, plot_cycle_curves
 
     curves = cycle_curves(ds, motion)
     if curves.sizes["cycle"] == 0:
@@ -158,15 +162,17 @@ def _cycle_files(ds, model, motion, out: Path, *, title: str, speed_m_s: float) 
     outcomes = compute_outcomes(muscle_powers(ds, model, motion), motion, speed_m_s=speed_m_s)
     atomic_write_text(out / "outcomes.csv", "quantity,value\n" + "".join(
         f"{k},{v}\n" if isinstance(v, str) else f"{k},{float(v):.10g}\n" for k, v in outcomes.items()))
-    fig = plot_cycle_curves({str(motion.direction): [curves]},
-                            title=f"{title}: {curves.sizes['cycle']} cycles (both feet)")
     names = ["curves.nc", "outcomes.csv"]
-    if fig is not None:
-        import matplotlib.pyplot as plt
+    for figure, panels, heading in (("curves.png", CURVE_PANELS, ""),
+                                    ("joints.png", JOINT_PANELS, ", joint mechanics")):
+        fig = plot_cycle_curves({str(motion.direction): [curves]}, panels=panels,
+                                title=f"{title}: {curves.sizes['cycle']} cycles (both feet){heading}")
+        if fig is not None:
+            import matplotlib.pyplot as plt
 
-        fig.savefig(out / "curves.png", dpi=150)
-        plt.close(fig)
-        names.append("curves.png")
+            fig.savefig(out / figure, dpi=150)
+            plt.close(fig)
+            names.append(figure)
     return names
 
 

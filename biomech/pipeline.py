@@ -455,6 +455,15 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
             [sign * motion.q[:, names.index(c)] for c, sign in (per_side[s] for s in sides)]),
             {"units": "rad", "description": f"{motion_name.replace('_', ' ')}, positive = "
                                             f"{motion_name.split('_')[1]}"})
+    # net internal hip and ankle moments, extensor / plantarflexor positive like the knee's
+    for motion_name, moment_name, positive in (("hip_flexion", "hip_extension_moment_nm", "extension"),
+                                               ("ankle_dorsiflexion", "ankle_plantarflexion_moment_nm",
+                                                "plantarflexion")):
+        per_side = setup.angles[motion_name]
+        data[moment_name] = (("time", "side"), np.column_stack(
+            [-sign * tau[:, names.index(c)] for c, sign in (per_side[s] for s in sides)]),
+            {"units": "N m", "description": f"net internal {motion_name.split('_')[0]} moment, "
+                                            f"positive = {positive}"})
 
     # --- tendon energy (the solved tendon forces on the De Groote tendon curve) -------------
     ms = work.getMuscles()

@@ -119,6 +119,16 @@ def test_hamner_trial_all_strides_curves_and_outcomes(reference_dir, tmp_path, c
     assert 20.0 < float(mean.ankle_angle_deg.max()) < 28.0          # 24.2 +/- 1.2 deg (14 stances)
     assert 2.0 < float(mean.knee_extension_moment_nm_kg.max()) < 3.7
     assert (tmp_path / "a/curves.png").stat().st_size > 10_000
+    # joint mechanics with the Hamner model's signs taken out (its knee flexion is negative):
+    # in stance (toe off at 38 % of the cycle) the knee absorbs and then generates, the ankle
+    # generates at push-off, and the GRF brakes and then propels. Measured (mean of 23 cycles):
+    # knee -11.7 / +9.6 W/kg, ankle +11.1 W/kg, fore-aft GRF -0.31 / +0.31 BW, ankle moment 2.3 N m/kg.
+    first, second = mean.sel(cycle_pct=slice(0, 18)), mean.sel(cycle_pct=slice(18, 38))
+    assert float(first.knee_power_w_kg.min()) < -5.0 and float(second.knee_power_w_kg.max()) > 5.0
+    assert float(second.ankle_power_w_kg.max()) > 5.0
+    assert float(first.fore_aft_grf_bw.min()) < -0.15 and float(second.fore_aft_grf_bw.max()) > 0.15
+    assert 1.5 < float(mean.ankle_plantarflexion_moment_nm_kg.max()) < 3.5
+    assert (tmp_path / "a/joints.png").stat().st_size > 10_000
     curves.close()
 
     with pytest.warns(MotionFileWarning):

@@ -365,3 +365,29 @@ def test_the_default_planar_model_on_the_hamner_stride(reference_dir, one_stride
     flexion = np.degrees(ds.knee_flexion_rad.sel(side="r").values)
     assert 40.0 < flexion.max() < 120.0 and flexion.min() > 0.0        # the sign taken out
     _check_reserves(ds, dict.fromkeys(RIGHT_LEG, 0.05))
+
+
+def test_hip_and_ankle_moments_with_the_model_signs_taken_out(one_stride):
+    # The Hamner model's coordinates (hip_flexion_r, ankle_angle_r) are flexion / dorsiflexion
+    # positive like the planar model's, so the Dataset's sign-free moments are their negatives.
+    # Mechanics of running: at the peak vertical GRF (mid-stance) the GRF passes ahead of the
+    # ankle, so the net ankle moment is plantarflexor; just after the strike the hip is
+    # extensor (it stops the trunk pitching forward over the braking foot).
+    stride, ds = one_stride
+    mass = ds.attrs["mass_kg"]
+    for motion_name, moment in (("hip_flexion", "hip_extension_moment_nm"),
+                                ("ankle_dorsiflexion", "ankle_plantarflexion_moment_nm")):
+        coordinate = ds.attrs[f"{motion_name}_coordinate_r"]
+        expected = -HAMNER_GROUPS.sign(motion_name) * ds.joint_moment_nm.sel(coordinate=coordinate)
+        np.testing.assert_allclose(ds[moment].sel(side="r"), expected)
+    grf = ds.grf_n.sel(side="r", axis="y").values
+    t = ds.time.values
+    strike, peak = stride.events["foot_strike_r"][0], t[np.argmax(grf)]
+    ankle = ds.ankle_plantarflexion_moment_nm.sel(side="r").values
+    hip = ds.hip_extension_moment_nm.sel(side="r").values
+    # measured: ankle 2.10 N m/kg at the vGRF peak (peak 2.41); hip up to 2.47 N m/kg extensor in
+    # the first 20 % of stance (3 frames at 60 Hz). Bounds: the sign, and more than 1 N m/kg.
+    assert peak > strike
+    assert ankle[np.argmax(grf)] / mass > 1.0
+    early = (t >= strike) & (t <= strike + 0.2 * (stride.events["toe_off_r"][0] - strike))
+    assert hip[early].max() / mass > 1.0

@@ -24,6 +24,14 @@ is periodic (a synthesised stride), the cycle wraps around the end of the record
                                             analysis has ``reserve_fraction_of_peak_moment``)
 =============================== =========== =================================================
 
+When the analysis has them (results saved before they existed do not), also: the net internal
+hip and ankle moments / mass, ``hip_extension_moment_nm_kg`` and
+``ankle_plantarflexion_moment_nm_kg`` (N m/kg, extension and plantarflexion +, as the knee's);
+the joint powers / mass ``hip_power_w_kg``, ``knee_power_w_kg``, ``ankle_power_w_kg`` (W/kg,
+moment x angular velocity: + generation, - absorption); ``hip_contact_force_bw`` and
+``ankle_contact_force_bw`` (BW, compressive); ``fore_aft_grf_bw`` (BW, the foot's horizontal GRF,
++ in the direction of travel (propulsion), - braking).
+
 attrs: ``run_id``, ``direction``, ``speed_m_s`` (m/s), ``step_rate_hz`` (Hz), ``stance_pct``
 (mean toe off, % of the cycle).
 """
@@ -36,7 +44,14 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from biomech.experiments.outcomes import gait_timing, is_periodic, joint_name, side_coordinates, sides
+from biomech.experiments.outcomes import (
+    gait_timing,
+    is_periodic,
+    joint_coordinate,
+    joint_name,
+    side_coordinates,
+    sides,
+)
 from biomech.gait.cycles import cut_cycles, cycle_pct, time_normalise
 from biomech.gait.motion import Motion
 
@@ -51,11 +66,17 @@ CURVES = {
     "knee_contact_force_bw": "BW", "vertical_grf_bw": "BW", "tendon_energy_j": "J",
 }
 #: Curves written when the analysis Dataset has what they need (older results do not).
-OPTIONAL_CURVES = {"reserve_max_pct": "%"}
+OPTIONAL_CURVES = {
+    "reserve_max_pct": "%",
+    "hip_extension_moment_nm_kg": "N m/kg", "ankle_plantarflexion_moment_nm_kg": "N m/kg",
+    "hip_power_w_kg": "W/kg", "knee_power_w_kg": "W/kg", "ankle_power_w_kg": "W/kg",
+    "hip_contact_force_bw": "BW", "ankle_contact_force_bw": "BW", "fore_aft_grf_bw": "BW",
+}
 
 
-def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
-    """Each curve variable of ``side`` over time (n,), in its output unit."""
+def _side_series(ds: xr.Dataset, side: str, travel_sign: float = 1.0) -> dict[str, np.ndarray]:
+    """Each curve variable of ``side`` over time (n,), in its output unit; ``travel_sign`` is
+    +1 when the body travels towards +x (forward gait), -1 towards -x (backward gait)."""
     bw = float(ds.attrs["body_weight_n"])
     mass = float(ds.attrs["mass_kg"])
 
@@ -78,6 +99,18 @@ def _side_series(ds: xr.Dataset, side: str) -> dict[str, np.ndarray]:
         acting = np.isfinite(fraction).any(axis=0)
         if acting.any():
             optional["reserve_max_pct"] = 100.0 * fraction[:, acting].max(axis=1)
+    for moment in ("hip_extension_moment_nm", "ankle_plantarflexion_moment_nm"):
+        if moment in ds:
+            optional[f"{moment}_kg"] = ds[moment].sel(side=side).values / mass
+    if "joint_power_w" in ds:
+        for role in ("hip", "knee", "ankle"):
+            optional[f"{role}_power_w_kg"] = (
+                ds.joint_power_w.sel(coordinate=joint_coordinate(ds, role, side)).values / mass)
+    for role in ("hip", "ankle"):
+        joint = joint_name(ds, role, side)
+        if joint in ds.joint.values:
+            optional[f"{role}_contact_force_bw"] = ds.joint_compressive_force_n.sel(joint=joint).values / bw
+    optional["fore_aft_grf_bw"] = travel_sign * ds.grf_n.sel(side=side, axis="x").values / bw
     return optional | {
         "knee_flexion_deg": angle_deg("knee_flexion_rad", "knee_angle"),
         "hip_flexion_deg": angle_deg("hip_flexion_rad", "hip_flexion"),
@@ -126,7 +159,7 @@ def cycle_curves(ds: xr.Dataset, motion: Motion, *, run_id: str = "", n_points: 
             cycles = [(float(strikes[0]), float(strikes[0]) + timing.stride_time_s)]
         if not cycles:
             continue
-        series = _side_series(ds, side)
+        series = _side_series(ds, side, -1.0 if str(motion.direction) == "backward" else 1.0)
         offs = np.asarray(motion.events.get(f"toe_off_{side}", []), dtype=float)
         if periodic:
             offs = np.concatenate([offs, offs + duration])

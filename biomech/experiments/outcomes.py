@@ -279,6 +279,13 @@ _JOINT_COORDINATE = {"hip": ("hip_flexion_coordinate", "hip_flexion"),
                      "ankle": ("ankle_dorsiflexion_coordinate", "ankle_angle")}
 
 
+def joint_coordinate(ds: xr.Dataset, role: str, side: str) -> str:
+    """The coordinate of the joint of ``role`` (hip, knee, ankle) on ``side``: its flexion
+    (dorsiflexion) coordinate in the model."""
+    key, default = _JOINT_COORDINATE[role]
+    return str(ds.attrs.get(f"{key}_{side}", f"{default}_{side}"))
+
+
 def _joint_work_per_stride(ds: xr.Dataset, side: str, n_strides: float) -> dict[str, float]:
     """Positive and negative work of the hip, knee and ankle of ``side`` (J/kg per stride) from
     the Dataset's joint power ``tau * omega`` (sign-convention free); NaN without it."""
@@ -286,10 +293,10 @@ def _joint_work_per_stride(ds: xr.Dataset, side: str, n_strides: float) -> dict[
 
     out = {}
     mass = float(ds.attrs["mass_kg"])
-    for role, (key, default) in _JOINT_COORDINATE.items():
+    for role in _JOINT_COORDINATE:
         positive = negative = math.nan
         if "joint_power_w" in ds:
-            power = ds.joint_power_w.sel(coordinate=str(ds.attrs.get(f"{key}_{side}", f"{default}_{side}")))
+            power = ds.joint_power_w.sel(coordinate=joint_coordinate(ds, role, side))
             pos, neg = split_work_j(ds.time.values, power.values)
             positive, negative = float(np.sum(pos)) / mass / n_strides, float(np.sum(neg)) / mass / n_strides
         out[f"{role}_positive_work_j_kg"], out[f"{role}_negative_work_j_kg"] = positive, negative

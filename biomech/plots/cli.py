@@ -27,7 +27,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     import xarray as xr
 
     from biomech.errors import BiomechError
-    from biomech.plots.experiment import plot_cycle_curves
+    from biomech.plots.experiment import PANEL_SETS, plot_cycle_curves
 
     sets: dict[str, list] = {}
     for item in args.sets:
@@ -44,7 +44,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if "cycle_pct" not in curves.dims:
             raise BiomechError(f"{path}: not a curves.nc (no cycle_pct dimension)")
         sets.setdefault(label, []).append(curves)
-    fig = plot_cycle_curves(sets, title=args.title)
+    fig = plot_cycle_curves(sets, title=args.title, panels=PANEL_SETS[args.panels])
     if fig is None:
         raise BiomechError("no curve in common to draw")
     out = Path(args.output)
@@ -95,5 +95,9 @@ def add_figures_command(subparsers: argparse._SubParsersAction) -> argparse.Argu
     c.add_argument("-o", "--output", type=Path, default=Path("compare.png"),
                    help="figure file (default: compare.png)")
     c.add_argument("--title", default="gait-cycle curves", help="figure title")
+    c.add_argument("--panels", choices=("curves", "joints"), default="curves",
+                   help="curves: angles, GRF, knee moment, PF force and stress, tendon energy, "
+                        "reserves (default); joints: angle, moment and power of the hip, knee and "
+                        "ankle, the fore-aft GRF and the hip and ankle contact forces")
     c.set_defaults(func=_cmd_compare)
     return p

@@ -68,6 +68,8 @@ __all__ = [
     "BAR_PANELS",
     "CURVE_PANELS",
     "FORMATS",
+    "JOINT_PANELS",
+    "PANEL_SETS",
     "make_figures",
     "plot_cycle_curves",
     "plot_peak_bars",
@@ -112,6 +114,29 @@ CURVE_PANELS: tuple[Panel, ...] = (
           optional=True,
           guide=(RESERVE_GUIDE_PCT, "reserve guide: 5 % of the peak joint moment (issue 4)")),
 )
+
+#: Panels of the joint-mechanics figure (variables of ``curves.nc``): one row per joint (angle,
+#: net internal moment, power), then the fore-aft GRF and the hip and ankle contact forces.
+#: Optional: results saved before the hip and ankle moments existed skip them quietly.
+JOINT_PANELS: tuple[Panel, ...] = (
+    Panel("Hip angle", "Flexion (deg)", (("hip_flexion_deg", None),), optional=True),
+    Panel("Hip moment", "Extension (N m/kg)", (("hip_extension_moment_nm_kg", None),), optional=True),
+    Panel("Hip power", "Power (W/kg)", (("hip_power_w_kg", None),), optional=True),
+    Panel("Knee angle", "Flexion (deg)", (("knee_flexion_deg", None),), optional=True),
+    Panel("Knee moment", "Extension (N m/kg)", (("knee_extension_moment_nm_kg", None),), optional=True),
+    Panel("Knee power", "Power (W/kg)", (("knee_power_w_kg", None),), optional=True),
+    Panel("Ankle angle", "Dorsiflexion (deg)", (("ankle_angle_deg", None),), optional=True),
+    Panel("Ankle moment", "Plantarflexion (N m/kg)", (("ankle_plantarflexion_moment_nm_kg", None),),
+          optional=True),
+    Panel("Ankle power", "Power (W/kg)", (("ankle_power_w_kg", None),), optional=True),
+    Panel("Fore-aft ground reaction force", "Propulsive (BW)", (("fore_aft_grf_bw", None),),
+          optional=True),
+    Panel("Hip contact force", "Force (BW)", (("hip_contact_force_bw", None),), optional=True),
+    Panel("Ankle contact force", "Force (BW)", (("ankle_contact_force_bw", None),), optional=True),
+)
+
+#: The panel sets of the gait-cycle figures, by name (``biomech compare --panels``).
+PANEL_SETS: dict[str, tuple[Panel, ...]] = {"curves": CURVE_PANELS, "joints": JOINT_PANELS}
 
 #: Panels of the peak bar chart (columns of ``runs.csv``).
 BAR_PANELS: tuple[Panel, ...] = (
@@ -599,6 +624,9 @@ def _make_figures(results_dir: Path, out_dir: Path | None = None, fmt: str = "pn
         fig = plot_cycle_curves(sets, title=title)
         if fig is not None:
             written.append(save_figure(fig, out / f"curves_{_slug(layout.condition, values)}.{fmt}", fmt))
+        fig = plot_cycle_curves(sets, title=f"{title}: joint mechanics", panels=JOINT_PANELS)
+        if fig is not None:
+            written.append(save_figure(fig, out / f"joints_{_slug(layout.condition, values)}.{fmt}", fmt))
     if not any(p.name.startswith("curves_") for p in written):
         logger.warning("%s: no condition has curves in two directions: no curve figure", name)
 

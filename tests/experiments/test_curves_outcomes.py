@@ -279,3 +279,53 @@ def test_reserve_curve_is_the_legs_largest_reserve_over_the_cycle(stride):
     assert curves.reserve_max_pct.attrs["units"] == "%"
     # without the per-frame fractions (older results) the curve is left out, the others stay
     assert "reserve_max_pct" not in cycle_curves(ds, motion)
+
+
+def test_curves_of_the_hip_and_ankle_moments_powers_and_contact_forces(stride):
+    ds, motion = stride
+    ds = ds.copy()
+    t = ds.time.values
+    s = {side: _stance(t, side) for side in ("r", "l")}
+    # extensor / plantarflexor moments of 1 and 2 N m/kg in stance; joint power of a known
+    # shape (+ generation, - absorption); a braking-then-propulsive horizontal GRF of 0.3 BW
+    ds["hip_extension_moment_nm"] = (("time", "side"), np.column_stack([1.0 * MASS * s["r"],
+                                                                       1.0 * MASS * s["l"]]))
+    ds["ankle_plantarflexion_moment_nm"] = (("time", "side"), np.column_stack([2.0 * MASS * s["r"],
+                                                                              2.0 * MASS * s["l"]]))
+    power = np.zeros((t.size, len(COORDS)))
+    for side in ("r", "l"):
+        local = np.mod(t - (0.5 * STRIDE_S if side == "l" else 0.0), STRIDE_S)
+        wave = np.where(local < CONTACT_S, -np.sin(2 * np.pi * local / CONTACT_S), 0.0)  # absorb, generate
+        power[:, COORDS.index(f"knee_angle_{side}")] = 10.0 * MASS * wave
+        power[:, COORDS.index(f"ankle_angle_{side}")] = -5.0 * MASS * wave
+    ds["joint_power_w"] = (("time", "coordinate"), power)
+    grf = ds.grf_n.values.copy()
+    for k, side in enumerate(("r", "l")):
+        local = np.mod(t - (0.5 * STRIDE_S if side == "l" else 0.0), STRIDE_S)
+        grf[:, k, 0] = np.where(local < CONTACT_S, -0.3 * BW * np.sin(2 * np.pi * local / CONTACT_S), 0.0)
+    ds["grf_n"] = (("time", "side", "axis"), grf)
+
+    curves = cycle_curves(ds, motion).sel(cycle=0)
+    assert float(curves.hip_extension_moment_nm_kg.max()) == pytest.approx(1.0, abs=0.01)
+    assert float(curves.ankle_plantarflexion_moment_nm_kg.max()) == pytest.approx(2.0, abs=0.01)
+    assert curves.knee_power_w_kg.attrs["units"] == "W/kg"
+    # first half of stance (0-17.5 % of the cycle): the knee absorbs, the ankle generates
+    wave8 = math.sin(2 * math.pi * 0.08 * STRIDE_S / CONTACT_S)   # at 8 % of the cycle
+    assert float(curves.knee_power_w_kg[8]) == pytest.approx(-10.0 * wave8, abs=0.02)
+    assert float(curves.ankle_power_w_kg[8]) == pytest.approx(5.0 * wave8, abs=0.01)
+    assert float(np.abs(curves.hip_power_w_kg).max()) == 0.0
+    # peaks of half-sines sampled at 101 points per cycle
+    assert float(curves.hip_contact_force_bw.max()) == pytest.approx(JOINT_PEAKS_BW["hip"], abs=0.02)
+    assert float(curves.ankle_contact_force_bw.max()) == pytest.approx(JOINT_PEAKS_BW["ankle"], abs=0.02)
+    # forward: the GRF brakes (against +x travel) in the first half of stance
+    assert float(curves.fore_aft_grf_bw[8]) == pytest.approx(-0.3 * wave8, abs=0.001)
+
+    # the same record travelling towards -x (backward gait): braking is then a +x force
+    q = motion.q.copy()
+    q[:, COORDS.index("pelvis_tx")] *= -1.0
+    backward = Motion.from_coordinates(motion.time_s, COORDS, q, motion.rotational, events=motion.events,
+                                       direction="backward", name="synthetic backward")
+    mirrored = ds.copy()
+    mirrored["grf_n"] = (("time", "side", "axis"), grf * np.array([-1.0, 1.0, 1.0]))
+    back = cycle_curves(mirrored, backward).sel(cycle=0)
+    np.testing.assert_allclose(back.fore_aft_grf_bw, curves.fore_aft_grf_bw, atol=1e-12)

@@ -47,6 +47,17 @@ def curves_dataset(run_id: str, direction: str, speed: float, step_rate: float, 
         "knee_contact_force_bw": 9.5 * gain * bump,
         "vertical_grf_bw": 2.5 * (1 + 0.1 * speed) * bump,
         "tendon_energy_j": 35.0 * (1.2 if direction == "backward" else 1.0) * bump ** 2,
+        # the joint-mechanics curves (optional in curves.nc): BR swaps the knee and ankle roles
+        "hip_extension_moment_nm_kg": 1.5 * bump,
+        "ankle_plantarflexion_moment_nm_kg": 2.5 * gain * bump,
+        "hip_power_w_kg": 3.0 * np.sin(2 * np.pi * PCT / 100),
+        "knee_power_w_kg": (-1.0 if direction == "forward" else 1.0) * 8.0 * np.sin(
+            2 * np.pi * np.clip(PCT / stance_pct, 0, 1)) * (PCT <= stance_pct),
+        "ankle_power_w_kg": (1.0 if direction == "forward" else -1.0) * 10.0 * np.sin(
+            2 * np.pi * np.clip(PCT / stance_pct, 0, 1)) * (PCT <= stance_pct),
+        "hip_contact_force_bw": 5.0 * gain * bump,
+        "ankle_contact_force_bw": 10.0 * gain * bump,
+        "fore_aft_grf_bw": -0.3 * np.sin(2 * np.pi * np.clip(PCT / stance_pct, 0, 1)) * (PCT <= stance_pct),
     }
     data = {}
     for name, curve in base.items():

@@ -22,6 +22,12 @@ def test_compare_draws_each_set(curves_file, tmp_path, capsys):
     assert out.stat().st_size > 20_000
 
 
+def test_compare_joint_mechanics(curves_file, tmp_path, capsys):
+    out = tmp_path / "joints.png"
+    assert main(["compare", f"FR={curves_file}", "-o", str(out), "--panels", "joints"]) == 0
+    assert out.stat().st_size > 20_000
+
+
 @pytest.mark.parametrize(("make_set", "message"), [
     (lambda path: str(path), "expected LABEL=PATH"),
     (lambda path: f"label={path.with_name('none.nc')}", "none.nc: no such file"),

@@ -37,8 +37,9 @@ def figures(tmp_path_factory):
 def test_make_figures_writes_valid_pngs_and_summary(figures):
     folder, paths = figures
     assert all(p.parent == folder / "figures" for p in paths)
-    assert [p.name for p in paths] == ["curves_2.5ms.png", "curves_3.5ms.png", "peaks.png",
-                                       "sweep_speed_m_s.png", "quality.png", "summary.md"]
+    assert [p.name for p in paths] == ["curves_2.5ms.png", "joints_2.5ms.png", "curves_3.5ms.png",
+                                       "joints_3.5ms.png", "peaks.png", "sweep_speed_m_s.png",
+                                       "quality.png", "summary.md"]
     for path in paths[:-1]:
         assert path.read_bytes()[:8] == PNG_SIGNATURE
         image = mpimg.imread(path)
