@@ -44,7 +44,7 @@ import math
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +66,7 @@ from biomech.knee.patellofemoral import (
     muscle_method,
     pf_from_quadriceps_and_angle,
 )
-from biomech.models.groups import GroupMap
+from biomech.models.groups import GroupMap, group_map_for
 from biomech.models.kinematics import PlanarKinematics
 from biomech.models.muscles import muscle_definitions
 from biomech.models.skeleton import Skeleton
@@ -144,6 +144,9 @@ class _Setup:
     joints: dict[str, str]                      # "<hip|knee|ankle>_<side>" -> model joint name
     tendon_strain: np.ndarray                   # per muscle of the model, strain at F0
     notes: dict[str, str]
+    #: functional group (biomech.models.groups.GROUP_NAMES) -> side -> muscle names; empty when
+    #: no group map matches the model
+    groups: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _check_motion(motion: Motion, expected: Sequence[str], what: str) -> None:
@@ -174,11 +177,25 @@ def _planar_setup(model, motion: Motion, spec: ModelSpec, skeleton: Skeleton,
         quadriceps={s: tuple(f"{m}_{s}" for m in QUADRICEPS) for s in sides}, joints=joints,
         tendon_strain=np.full(n_muscles, float(spec.muscle_defaults.tendon_strain_at_one_norm_force)),
         notes={"pf_muscle_method": "muscle: quadriceps tensions through the model's patella "
-                                   "(frictionless pulley), biomech.knee.patellofemoral.muscle_method"})
+                                   "(frictionless pulley), biomech.knee.patellofemoral.muscle_method"},
+        groups=_muscle_groups(model, group_map_for(model.getName()), sides))
+
+
+def _muscle_groups(model, gmap: GroupMap | None, sides: Sequence[str]
+                   ) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Every functional group of ``gmap`` per side, as the model's muscle names (empty without a
+    map; a map muscle the model lacks is left out)."""
+    from biomech.models.groups import GROUP_NAMES
+
+    if gmap is None:
+        return {}
+    present = {model.getMuscles().get(i).getName() for i in range(model.getMuscles().getSize())}
+    return {g: {s: tuple(m for m in gmap.muscles(g, s) if m in present) for s in sides}
+            for g in GROUP_NAMES}
 
 
 def _resolve_groups(model, groups: GroupMap | str | Path | None) -> GroupMap:
-    from biomech.models.groups import group_map_for, load_group_map
+    from biomech.models.groups import load_group_map
 
     if isinstance(groups, GroupMap):
         return groups
@@ -234,7 +251,7 @@ def _opensim_setup(model, motion: Motion, groups: GroupMap | str | Path | None,
     mass = total_mass(model)
     return _Setup(kind="opensim", model=work, mass_kg=mass, weight_n=mass * gravity_m_s2(model),
                   knee=knee, angles=angles, quadriceps=quads, joints=joints, tendon_strain=strain,
-                  notes=notes)
+                  notes=notes, groups=_muscle_groups(model, gmap, sides))
 
 
 # ------------------------------------------------------------------ the analysis
@@ -569,6 +586,8 @@ def analyse_motion(model, motion: Motion, *, spec: ModelSpec | None = None,
         **{f"{m}_coordinate_{s}": c
            for m, per_side in setup.angles.items() for s, (c, _) in per_side.items()},
         **{f"quadriceps_{s}": list(v) for s, v in setup.quadriceps.items()},
+        **{f"muscle_group_{g}_{s}": list(members)
+           for g, per_side in setup.groups.items() for s, members in per_side.items()},
         **setup.notes,
         **metabolic_attrs,
     })

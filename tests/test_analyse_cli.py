@@ -147,6 +147,11 @@ def test_hamner_trial_all_strides_curves_and_outcomes(reference_dir, tmp_path, c
     # belt speed. Measured 2026-11-26: 4.43 J/kg/m. Tendon share of positive work 0.26.
     assert 0.7 * 4.2 < table["metabolic_cost_j_kg_m"] < 1.3 * 4.2
     assert 0.0 < table["tendon_share_of_positive_work"] < 1.0
+    # per group of the shipped Hamner map (gait2392 muscles): gastrocnemii + soleus and the four
+    # quadriceps are disjoint, so their returned energies add up to at most the leg's
+    groups = table["tendon_energy_returned_plantarflexors_j"] + table["tendon_energy_returned_quadriceps_j"]
+    assert 0.0 < groups <= table["tendon_energy_returned_j"] + 1e-9
+    assert 0.0 < table["tendon_share_of_positive_work_plantarflexors"] < 5.0
     assert main([*args, "--speed", "-1", "-o", str(tmp_path / "c")]) == 2
 
 

@@ -18,8 +18,13 @@ import xarray as xr
 
 from biomech.gait.motion import Motion
 
-__all__ = ["JOINT_ROLES", "OUTCOMES", "GaitTiming", "compute_outcomes", "gait_timing", "is_periodic",
-           "joint_name", "side_coordinates", "sides", "travel_speed_m_s"]
+__all__ = ["JOINT_ROLES", "OUTCOMES", "TENDON_GROUPS", "GaitTiming", "compute_outcomes", "gait_timing",
+           "is_periodic", "joint_name", "side_coordinates", "sides", "travel_speed_m_s"]
+
+#: Functional muscle groups with their own tendon outcomes (the group maps' names; the
+#: Dataset's ``muscle_group_<group>_<side>`` attrs list their muscles).
+TENDON_GROUPS = ("plantarflexors", "quadriceps", "hip_extensors", "hip_flexors", "hamstrings",
+                 "knee_flexors", "dorsiflexors")
 
 #: Outcome columns, in table order.
 OUTCOMES = (
@@ -38,7 +43,10 @@ OUTCOMES = (
     "knee_negative_work_j_kg", "ankle_positive_work_j_kg", "ankle_negative_work_j_kg",
     "external_work_positive_j_kg_m", "external_work_negative_j_kg_m",
     "braking_time_s", "pushing_time_s", "braking_fraction", "vertical_stiffness_kn_m",
-    "tendon_energy_returned_j", "tendon_share_of_positive_work", "metabolic_cost_j_kg_m",
+    "tendon_energy_returned_j", "tendon_share_of_positive_work",
+    *(f"tendon_energy_returned_{g}_j" for g in TENDON_GROUPS),
+    *(f"tendon_share_of_positive_work_{g}" for g in TENDON_GROUPS),
+    "metabolic_cost_j_kg_m",
     "max_pelvis_residual_force_bw", "max_pelvis_residual_moment_nm", "max_reserve_share",
     "reserve_at_peak_knee_contact_share", "reserve_at_peak_pf_muscle_share",
     "so_failed_frames", "tendon_equilibrium_change_n", "swing_foot_below_ground_mm",
@@ -303,17 +311,40 @@ def _joint_work_per_stride(ds: xr.Dataset, side: str, n_strides: float) -> dict[
     return out
 
 
-def _tendon_share(ds: xr.Dataset, side: str) -> float:
+def _group_muscles(ds: xr.Dataset, side: str) -> dict[str, list[str]]:
+    """The leg (every muscle of ``side``) and each of :data:`TENDON_GROUPS` the Dataset lists."""
+    groups = {side: _muscles_of(ds, side)}
+    for g in TENDON_GROUPS:
+        members = ds.attrs.get(f"muscle_group_{g}_{side}")
+        if members is not None:
+            groups[g] = [str(m) for m in np.atleast_1d(members) if str(m)]
+    return groups
+
+
+def _tendon_outcomes(ds: xr.Dataset, side: str, n_strides: float) -> dict[str, float]:
+    """Tendon energy returned (J per stride) and tendon share of muscle-tendon positive work of
+    the leg of ``side`` and of each of its :data:`TENDON_GROUPS`; NaN for a group the Dataset
+    does not list (no group map) or, for the share, without the tendon and MTU powers."""
     from biomech.energetics.work import tendon_work_share
 
-    if "tendon_power_w" not in ds or "mtu_power_w" not in ds:
-        return math.nan
-    muscles = _muscles_of(ds, side)
-    share = tendon_work_share(
-        time_s=ds.time.values, tendon_power_w=ds.tendon_power_w.sel(muscle=muscles).values,
-        mtu_power_w=ds.mtu_power_w.sel(muscle=muscles).values, muscle_names=muscles,
-        groups={side: muscles})
-    return float(share.tendon_share[0])
+    groups = _group_muscles(ds, side)
+    out = {f"tendon_energy_returned{'' if g == side else f'_{g}'}_j":
+           float(ds.tendon_energy_returned_j.sel(muscle=m).sum()) / n_strides if m else math.nan
+           for g, m in groups.items()}
+    shares = dict.fromkeys(groups, math.nan)
+    if "tendon_power_w" in ds and "mtu_power_w" in ds:
+        muscles = groups[side]
+        result = tendon_work_share(
+            time_s=ds.time.values, tendon_power_w=ds.tendon_power_w.sel(muscle=muscles).values,
+            mtu_power_w=ds.mtu_power_w.sel(muscle=muscles).values, muscle_names=muscles,
+            groups={g: m for g, m in groups.items() if m})
+        shares.update(zip(result.group_names, (float(v) for v in result.tendon_share), strict=True))
+    out.update({f"tendon_share_of_positive_work{'' if g == side else f'_{g}'}": v
+                for g, v in shares.items()})
+    for g in TENDON_GROUPS:   # absent from the Dataset: NaN
+        out.setdefault(f"tendon_energy_returned_{g}_j", math.nan)
+        out.setdefault(f"tendon_share_of_positive_work_{g}", math.nan)
+    return out
 
 
 def _metabolic_cost(ds: xr.Dataset, mass_kg: float, speed_m_s: float) -> float:
@@ -377,7 +408,10 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         complete contacts, kN/m);
         ``tendon_energy_returned_j`` (J per stride, per leg: the leg's
         tendons summed, mean of both legs); ``tendon_share_of_positive_work`` (tendon / muscle-
-        tendon positive work, per leg, mean of both); ``metabolic_cost_j_kg_m`` (NaN without
+        tendon positive work, per leg, mean of both); the same per functional group of
+        :data:`TENDON_GROUPS`, ``tendon_energy_returned_<group>_j`` and
+        ``tendon_share_of_positive_work_<group>`` (NaN when the Dataset lists no groups: a model
+        without a group map); ``metabolic_cost_j_kg_m`` (NaN without
         ``metabolic_total_rate_w``); quality: ``max_pelvis_residual_force_bw``,
         ``max_pelvis_residual_moment_nm`` (N m), ``max_reserve_share`` (largest reserve / that
         coordinate's peak joint moment), ``reserve_at_peak_knee_contact_share`` and
@@ -443,9 +477,8 @@ def compute_outcomes(ds: xr.Dataset, motion: Motion, *, speed_m_s: float | None 
         for name, values in {**_stance_pf(ds, s, windows, step_length),
                              **_stance_joint_loads(ds, s, windows, step_length)}.items():
             add(name, float(np.mean(values)) if values else math.nan)   # NaN: no stance with a toe off
-        returned = float(ds.tendon_energy_returned_j.sel(muscle=_muscles_of(ds, s)).sum())
-        add("tendon_energy_returned_j", returned / n_strides)
-        add("tendon_share_of_positive_work", _tendon_share(ds, s))
+        for name, value in _tendon_outcomes(ds, s, n_strides).items():
+            add(name, value)
         for name, value in _joint_work_per_stride(ds, s, n_strides).items():
             add(name, value)
 

@@ -101,6 +101,10 @@ OUTCOMES: dict[str, Quantity] = {
     "knee_contact_impulse_bw_s_per_m": Quantity("Knee contact impulse per metre", "BW s/m",
                                                 short="Knee contact/m"),
     "tendon_energy_returned_j": Quantity("Tendon energy returned", "J", short="Tendon return"),
+    "tendon_energy_returned_plantarflexors_j": Quantity("Tendon energy returned, plantarflexors", "J",
+                                                        short="Tendon return PF-ors"),
+    "tendon_energy_returned_quadriceps_j": Quantity("Tendon energy returned, quadriceps", "J",
+                                                    short="Tendon return quads"),
     "tendon_share_of_positive_work": Quantity("Tendon share of positive work", "%", 100.0,
                                               short="Tendon share of +work"),
     "metabolic_cost_j_kg_m": Quantity("Metabolic cost", "J/(kg m)", short="Metabolic"),
@@ -124,6 +128,12 @@ OTHER_OUTCOMES: dict[str, Quantity] = {
     "vertical_stiffness_kn_m": Quantity("Vertical stiffness", "kN/m"),
     "peak_hip_contact_force_bw": Quantity("Peak hip contact force", "BW"),
     "peak_ankle_contact_force_bw": Quantity("Peak ankle contact force", "BW"),
+    **{f"tendon_energy_returned_{g}_j": Quantity(f"Tendon energy returned, {g.replace('_', ' ')}", "J")
+       for g in ("hip_extensors", "hip_flexors", "hamstrings", "knee_flexors", "dorsiflexors")},
+    **{f"tendon_share_of_positive_work_{g}": Quantity(
+        f"Tendon share of positive work, {g.replace('_', ' ')}", "%", 100.0)
+       for g in ("plantarflexors", "quadriceps", "hip_extensors", "hip_flexors", "hamstrings",
+                 "knee_flexors", "dorsiflexors")},
     **{f"{joint}_contact_impulse_bw_s": Quantity(f"{joint.capitalize()} contact impulse per step", "BW s")
        for joint in ("hip", "knee", "ankle")},
     **{f"{joint}_contact_impulse_bw_s_per_m": Quantity(f"{joint.capitalize()} contact impulse per metre",
@@ -583,6 +593,7 @@ RELATIVE_OUTCOMES = (
     "peak_pf_force_lever_bw", "peak_pf_force_muscle_bw", "peak_pf_stress_lever_mpa",
     "peak_pf_stress_muscle_mpa", "pf_impulse_lever_bw_s_per_km", "pf_impulse_muscle_bw_s_per_km",
     "peak_knee_contact_force_bw", "knee_contact_impulse_bw_s_per_m", "tendon_energy_returned_j",
+    "tendon_energy_returned_plantarflexors_j", "tendon_energy_returned_quadriceps_j",
     "metabolic_cost_j_kg_m",
 )
 #: Reserve guide, % of a coordinate's peak joint moment: ``biomech.pipeline.RESERVE_LIMIT``

@@ -255,6 +255,33 @@ def test_outcomes_with_muscle_and_metabolic_power(stride):
     assert out["tendon_share_of_positive_work"] == pytest.approx(0.4)
     # gross cost of transport: 700 W / 70 kg / 3.5 m/s = 2.857 J/kg/m
     assert out["metabolic_cost_j_kg_m"] == pytest.approx(700.0 / MASS / SPEED)
+    # no group map: the per-group tendon outcomes are NaN
+    assert math.isnan(out["tendon_share_of_positive_work_plantarflexors"])
+    assert math.isnan(out["tendon_energy_returned_quadriceps_j"])
+
+
+def test_tendon_outcomes_per_muscle_group(stride):
+    # two groups per leg (the vasti as quadriceps, the soleus as plantarflexors): the soleus's
+    # tendon does 70 % of its MTU's positive work, the vasti's 10 %; the returned energy is the
+    # group's (vasti 9.3 J, soleus 27.9 J per stride and leg)
+    ds, motion = stride
+    t = ds.time.values
+    wave = np.sin(2 * np.pi * t / STRIDE_S) * 100.0
+    mtu = np.outer(wave, np.ones(len(MUSCLES)))
+    fraction = np.array([0.1 if m.startswith("vasti") else 0.7 for m in MUSCLES])
+    ds = ds.assign(mtu_power_w=(("time", "muscle"), mtu), tendon_power_w=(("time", "muscle"), mtu * fraction))
+    for side in ("r", "l"):
+        ds.attrs[f"muscle_group_quadriceps_{side}"] = [f"vasti_{side}"]
+        ds.attrs[f"muscle_group_plantarflexors_{side}"] = [f"soleus_{side}"]
+        ds.attrs[f"muscle_group_hamstrings_{side}"] = []      # a group with no muscle in the model
+    out = compute_outcomes(ds, motion)
+    assert out["tendon_share_of_positive_work_quadriceps"] == pytest.approx(0.1)
+    assert out["tendon_share_of_positive_work_plantarflexors"] == pytest.approx(0.7)
+    assert out["tendon_share_of_positive_work"] == pytest.approx(0.4)          # the leg: (0.1 + 0.7) / 2
+    assert out["tendon_energy_returned_quadriceps_j"] == pytest.approx(9.3)
+    assert out["tendon_energy_returned_plantarflexors_j"] == pytest.approx(27.9)
+    assert math.isnan(out["tendon_energy_returned_hamstrings_j"])
+    assert math.isnan(out["tendon_share_of_positive_work_hip_flexors"])        # not listed
 
 
 def test_reserve_curve_is_the_legs_largest_reserve_over_the_cycle(stride):

@@ -79,6 +79,11 @@ def test_outcomes_in_runs_csv(real):
         value = float(row[name])
         assert math.isfinite(value) and value > 0.0, name
     assert 0.0 < float(row["tendon_share_of_positive_work"]) < 5.0
+    # per functional group (the running2d group map): the leg's returned energy is at least the
+    # plantarflexors' plus the quadriceps' (disjoint groups)
+    groups = sum(float(row[f"tendon_energy_returned_{g}_j"]) for g in ("plantarflexors", "quadriceps"))
+    assert 0.0 < groups <= float(row["tendon_energy_returned_j"]) + 1e-9
+    assert 0.0 < float(row["tendon_share_of_positive_work_plantarflexors"]) < 5.0
     # what the motion has at the foot strikes: the input, reached for this stride
     assert float(row["knee_flexion_at_strike_deg"]) == pytest.approx(18.0, abs=0.5)
 
