@@ -102,9 +102,9 @@ OUTCOMES: dict[str, Quantity] = {
                                                 short="Knee contact/m"),
     "tendon_energy_returned_j": Quantity("Tendon energy returned", "J", short="Tendon return"),
     "tendon_energy_returned_plantarflexors_j": Quantity("Tendon energy returned, plantarflexors", "J",
-                                                        short="Tendon return PF-ors"),
+                                                        short="Tendon return plantarflexors"),
     "tendon_energy_returned_quadriceps_j": Quantity("Tendon energy returned, quadriceps", "J",
-                                                    short="Tendon return quads"),
+                                                    short="Tendon return quadriceps"),
     "tendon_share_of_positive_work": Quantity("Tendon share of positive work", "%", 100.0,
                                               short="Tendon share of +work"),
     "metabolic_cost_j_kg_m": Quantity("Metabolic cost", "J/(kg m)", short="Metabolic"),
@@ -684,7 +684,8 @@ def summary_markdown(runs: pd.DataFrame, layout: Design, *, title: str,
     lines += ["", "Values are per run, or mean ± SD over the runs of a group. Forces, moments, PF "
               "stress and knee contact are peaks over the recorded cycles (BW = body weight, PF = "
               "patellofemoral, lever = lever-arm method, muscle = muscle-force method); tendon return "
-              "is the elastic energy returned per cycle; metabolic cost is per kg and metre. PF stress peak: "
+              "is the elastic energy the tendons of one leg return per cycle (all of them, the "
+              "plantarflexors', the quadriceps'); metabolic cost is per kg and metre. PF stress peak: "
               "its time in % of stance; PF impulse/km: the PF force impulse of one stance times the "
               "steps of a kilometre (both legs, a step being speed / step rate long; one knee sees "
               "half), the cumulative load that shorter, more frequent steps change; knee contact/m: "
