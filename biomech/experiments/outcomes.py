@@ -312,12 +312,13 @@ def _joint_work_per_stride(ds: xr.Dataset, side: str, n_strides: float) -> dict[
 
 
 def _group_muscles(ds: xr.Dataset, side: str) -> dict[str, list[str]]:
-    """The leg (every muscle of ``side``) and each of :data:`TENDON_GROUPS` the Dataset lists."""
-    groups = {side: _muscles_of(ds, side)}
+    """Column suffix -> muscles: ``""`` for the whole leg of ``side``, ``"_<group>"`` for each of
+    :data:`TENDON_GROUPS` the Dataset lists."""
+    groups = {"": _muscles_of(ds, side)}
     for g in TENDON_GROUPS:
         members = ds.attrs.get(f"muscle_group_{g}_{side}")
         if members is not None:
-            groups[g] = [str(m) for m in np.atleast_1d(members) if str(m)]
+            groups[f"_{g}"] = [str(m) for m in np.atleast_1d(members) if str(m)]
     return groups
 
 
@@ -328,23 +329,22 @@ def _tendon_outcomes(ds: xr.Dataset, side: str, n_strides: float) -> dict[str, f
     from biomech.energetics.work import tendon_work_share
 
     groups = _group_muscles(ds, side)
-    out = {f"tendon_energy_returned{'' if g == side else f'_{g}'}_j":
-           float(ds.tendon_energy_returned_j.sel(muscle=m).sum()) / n_strides if m else math.nan
-           for g, m in groups.items()}
     shares = dict.fromkeys(groups, math.nan)
     if "tendon_power_w" in ds and "mtu_power_w" in ds:
-        muscles = groups[side]
+        muscles = groups[""]
         result = tendon_work_share(
             time_s=ds.time.values, tendon_power_w=ds.tendon_power_w.sel(muscle=muscles).values,
             mtu_power_w=ds.mtu_power_w.sel(muscle=muscles).values, muscle_names=muscles,
-            groups={g: m for g, m in groups.items() if m})
+            groups={suffix: m for suffix, m in groups.items() if m})
         shares.update(zip(result.group_names, (float(v) for v in result.tendon_share), strict=True))
-    out.update({f"tendon_share_of_positive_work{'' if g == side else f'_{g}'}": v
-                for g, v in shares.items()})
-    for g in TENDON_GROUPS:   # absent from the Dataset: NaN
-        out.setdefault(f"tendon_energy_returned_{g}_j", math.nan)
-        out.setdefault(f"tendon_share_of_positive_work_{g}", math.nan)
-    return out
+    def returned(suffix: str) -> float:
+        m = groups.get(suffix)   # a group the Dataset does not list: NaN
+        return float(ds.tendon_energy_returned_j.sel(muscle=m).sum()) / n_strides if m else math.nan
+
+    suffixes = [f"_{g}" for g in TENDON_GROUPS]   # in the order of OUTCOMES
+    return {"tendon_energy_returned_j": returned(""), "tendon_share_of_positive_work": shares[""],
+            **{f"tendon_energy_returned{x}_j": returned(x) for x in suffixes},
+            **{f"tendon_share_of_positive_work{x}": shares.get(x, math.nan) for x in suffixes}}
 
 
 def _metabolic_cost(ds: xr.Dataset, mass_kg: float, speed_m_s: float) -> float:
