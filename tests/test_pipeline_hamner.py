@@ -303,11 +303,17 @@ def test_time_reversal_leaves_the_inverse_dynamics_unchanged(one_stride, reverse
     span = ds.time.values[0] + ds.time.values[-1]
     np.testing.assert_allclose(span - back.time.values[::-1], ds.time.values, atol=1e-12)
     for name in ("joint_moment_nm", "pelvis_residual_force_n", "pelvis_residual_moment_nm",
-                 "pf_force_lever_n", "knee_extension_moment_nm"):
+                 "pf_force_lever_n", "knee_extension_moment_nm", "hip_extension_moment_nm",
+                 "ankle_plantarflexion_moment_nm"):
         forward = ds[name].values
         np.testing.assert_allclose(back[name].values[::-1], forward, rtol=0,
                                    atol=1e-9 * np.nanmax(np.abs(forward)), err_msg=name)
     np.testing.assert_allclose(back.qd.values[::-1], -ds.qd.values, atol=1e-12)
+    # so joint power (moment x angular velocity) changes sign: what the forward stride's knee
+    # absorbs, the reversed one generates, and its joint work swaps positive and negative
+    power = ds.joint_power_w.values
+    np.testing.assert_allclose(back.joint_power_w.values[::-1], -power, rtol=0,
+                               atol=1e-9 * np.abs(power).max())
 
 
 def test_time_reversed_stride_changes_the_muscle_solution_through_force_velocity(one_stride,
