@@ -110,6 +110,11 @@ OUTCOMES: dict[str, Quantity] = {
     "metabolic_cost_j_kg_m": Quantity("Metabolic cost", "J/(kg m)", short="Metabolic"),
 }
 
+#: Muscle groups with tendon outcomes: ``biomech.experiments.outcomes.TENDON_GROUPS`` (not
+#: imported, to keep plotting light; a test keeps the two equal).
+TENDON_GROUPS = ("plantarflexors", "quadriceps", "hip_extensors", "hip_flexors", "hamstrings",
+                 "knee_flexors", "dorsiflexors")
+
 #: Outcomes in ``runs.csv`` that the summary table and the sweep figure leave out (labels only).
 OTHER_OUTCOMES: dict[str, Quantity] = {
     "pf_impulse_lever_bw_s": Quantity("PF impulse per step, lever-arm method", "BW s"),
@@ -129,11 +134,9 @@ OTHER_OUTCOMES: dict[str, Quantity] = {
     "peak_hip_contact_force_bw": Quantity("Peak hip contact force", "BW"),
     "peak_ankle_contact_force_bw": Quantity("Peak ankle contact force", "BW"),
     **{f"tendon_energy_returned_{g}_j": Quantity(f"Tendon energy returned, {g.replace('_', ' ')}", "J")
-       for g in ("hip_extensors", "hip_flexors", "hamstrings", "knee_flexors", "dorsiflexors")},
+       for g in TENDON_GROUPS[2:]},   # the plantarflexors' and quadriceps' are in OUTCOMES
     **{f"tendon_share_of_positive_work_{g}": Quantity(
-        f"Tendon share of positive work, {g.replace('_', ' ')}", "%", 100.0)
-       for g in ("plantarflexors", "quadriceps", "hip_extensors", "hip_flexors", "hamstrings",
-                 "knee_flexors", "dorsiflexors")},
+        f"Tendon share of positive work, {g.replace('_', ' ')}", "%", 100.0) for g in TENDON_GROUPS},
     **{f"{joint}_contact_impulse_bw_s": Quantity(f"{joint.capitalize()} contact impulse per step", "BW s")
        for joint in ("hip", "knee", "ankle")},
     **{f"{joint}_contact_impulse_bw_s_per_m": Quantity(f"{joint.capitalize()} contact impulse per metre",

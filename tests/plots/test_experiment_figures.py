@@ -311,3 +311,13 @@ def test_walking_experiments_label_directions_fw_bw():
         assert direction_label("backward") == "BW (backward)"
         assert direction_label("forward", short=True) == "FW"
     assert direction_label("backward", short=True) == "BR"
+
+
+def test_tendon_groups_match_the_outcomes():
+    from biomech.experiments.outcomes import TENDON_GROUPS as COMPUTED
+    from biomech.plots.results import TENDON_GROUPS, quantity
+
+    assert TENDON_GROUPS == COMPUTED
+    for g in COMPUTED:   # every group column has its own label and unit
+        assert quantity(f"tendon_energy_returned_{g}_j").unit == "J"
+        assert quantity(f"tendon_share_of_positive_work_{g}").unit == "%"
