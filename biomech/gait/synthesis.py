@@ -36,7 +36,8 @@ step rate and aerial time) and the resulting geometry.
 
 Walking (``inputs.mode == "walking"``) uses :func:`biomech.gait.walk_plan.plan_walking_com_grf`
 (no flight; both feet loaded in double support, the whole-body load handed from the trailing to
-the leading foot by the Ren et al. 2008 transition functions); each foot keeps its rolling CoP.
+the leading foot by the Ren et al. 2008 vertical transition function); each foot keeps its
+rolling CoP and its force points at the COM from there, so the two add up to the plan's force.
 
 Known gap: the stance knee is still crouched (FR peak ~62.4 deg against 53.2 deg in Hamner 2010,
 inside the 10 deg the tests allow but not by much), and the pelvis residual moments are hundreds
@@ -782,18 +783,20 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
     grf[in_flight] = 0.0
     hdot = kin.angular_momentum_rate(q, qd, qdd)
     com_now = kin.com(q)
-    loads, clamped = {}, np.zeros(t_all.size, dtype=bool)
+    clamped = np.zeros(t_all.size, dtype=bool)
+    feet: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # side -> (force, CoP), N and m
     moment_total = np.zeros(t_all.size)       # moment of both feet's GRF about the COM, N m
     t_ds = t_c - T_step                       # walking: one double support, s
 
-    def share(t_: np.ndarray, td: float, component: str) -> np.ndarray:
-        """This foot's share of the whole-body load in its stance from ``td``: all of it in
-        running; in walking it takes the load over in the double support after its strike and
-        hands it on in the one before its toe-off (Ren et al. 2008 transition functions)."""
+    def share(t_: np.ndarray, td: float) -> np.ndarray:
+        """This foot's share of the whole-body vertical load in its stance from ``td``: all of it
+        in running; in walking it takes the load over in the double support after its strike and
+        hands it on in the one before its toe-off (Ren et al. 2008 vertical transition function;
+        the fore-aft force is then aimed at the COM, below)."""
         if not walking:
             return np.ones_like(t_)
-        lead = transition_shares(t_, td, td + t_ds, component=component, exact_end=True)[1]
-        trail = transition_shares(t_, td + T_step, td + t_c, component=component, exact_end=True)[0]
+        lead = transition_shares(t_, td, td + t_ds, component="vertical", exact_end=True)[1]
+        trail = transition_shares(t_, td + T_step, td + t_c, component="vertical", exact_end=True)[0]
         return lead * trail
     events: dict[str, list[float]] = {f"{e}_{s}": [] for e in ("foot_strike", "toe_off") for s in "rl"}
     feet_x = {"r": float(plan.foot_position_m[0][0]), "l": float(plan.foot_position_m[1][0])}
@@ -820,8 +823,7 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             toe_x = mtp_x + (foot.toe[0] - foot.mtp[0])
             lo = heel_x + (mtp_x - heel_x) * smoothstep5(-ph / _SOLE_SMOOTH_RAD)
             hi = toe_x - (toe_x - heel_x) * smoothstep5(ph / _SOLE_SMOOTH_RAD)
-            f = grf[sel] * np.column_stack([share(t_all[sel], td, "anteroposterior"),
-                                            share(t_all[sel], td, "vertical")])
+            f = grf[sel] * share(t_all[sel], td)[:, None]   # walking: fore-aft force set below
             fy = np.where(np.abs(f[:, 1]) > 1e-9, f[:, 1], np.nan)
             x_ideal = com_now[sel, 0] + (hdot[sel] - com_now[sel, 1] * f[:, 0]) / fy
             x_ideal = np.nan_to_num(x_ideal, nan=0.5 * (lo + hi))
@@ -836,11 +838,31 @@ def synthesise_running(skeleton: Skeleton, inputs: RunningInputs, *,
             x_cop = lo + w * np.logaddexp(0.0, (x_ideal - lo) / w)
             x_cop = hi - w * np.logaddexp(0.0, (hi - x_cop) / w)
             clamped[sel] |= np.abs(x_cop - x_ideal) > 1e-3
+            if walking:
+                # each foot's force points at the COM from its own CoP, as the plan's whole-body
+                # force does from the combined CoP (the vertical-share weighted mean of the two):
+                # the per-leg form of the plan (the legs of the bipedal spring-mass walker push
+                # along foot-to-COM, Geyer, Seyfarth & Blickhan 2006, Proc R Soc B 273:2861), so
+                # the trailing foot pushes and the leading foot brakes through the whole double
+                # support; the two add up to the plan's fore-aft force
+                f[:, 0] = f[:, 1] * (com_now[sel, 0] - x_cop) / com_now[sel, 1]
             force[sel, :2] = f
             cop[sel, 0], cop[sel, 1], cop[sel, 2] = x_cop, 0.0, 0.0
-            moment_total[sel] += (x_cop - com_now[sel, 0]) * f[:, 1] + com_now[sel, 1] * f[:, 0]
-        cop = _fill_cop(cop)
-        loads[side] = FootLoad(body=f"calcn_{side}", force_n=force, cop_m=cop,
+        feet[side] = (force, cop)
+    if walking:
+        # what the CoP clamp leaves of the plan's fore-aft force (zero without a clamp), shared in
+        # proportion to the vertical force, so that GRF = m (a_com - g) holds exactly
+        vertical = feet["r"][0][:, 1] + feet["l"][0][:, 1]
+        missing = grf[:, 0] - feet["r"][0][:, 0] - feet["l"][0][:, 0]
+        for force, _ in feet.values():
+            force[:, 0] += missing * np.divide(force[:, 1], vertical, out=np.zeros_like(vertical),
+                                               where=vertical > 0)
+    loads = {}
+    for side, (force, cop) in feet.items():
+        loaded = force[:, 1] != 0.0
+        moment_total[loaded] += ((cop[loaded, 0] - com_now[loaded, 0]) * force[loaded, 1]
+                                 + com_now[loaded, 1] * force[loaded, 0])
+        loads[side] = FootLoad(body=f"calcn_{side}", force_n=force, cop_m=_fill_cop(cop),
                                free_moment_nm=np.zeros((t_all.size, 3)))
     resid = hdot - moment_total
 
