@@ -51,6 +51,7 @@ from biomech.experiments.outcomes import (
     joint_name,
     side_coordinates,
     sides,
+    travel_speed_m_s,
 )
 from biomech.gait.cycles import cut_cycles, cycle_pct, time_normalise
 from biomech.gait.motion import Motion
@@ -193,8 +194,7 @@ def cycle_curves(ds: xr.Dataset, motion: Motion, *, run_id: str = "", n_points: 
     finite = [v for v in foot_off if math.isfinite(v)]
     out.attrs.update({
         "run_id": run_id, "direction": str(motion.direction),
-        "speed_m_s": float(abs(ds.q.sel(coordinate="pelvis_tx").values[-1]
-                               - ds.q.sel(coordinate="pelvis_tx").values[0]) / duration),
+        "speed_m_s": travel_speed_m_s(ds),
         "step_rate_hz": float(timing.step_rate_hz),
         "stance_pct": float(np.mean(finite)) if finite else math.nan,
         "description": "cycle-normalised curves, one cycle per foot and stride (biomech.experiments.curves)",
