@@ -153,7 +153,7 @@ def _cycle_files(ds, model, motion, out: Path, *, title: str, speed_m_s: float) 
     from biomech.experiments.outcomes import compute_outcomes
     from biomech.experiments.runner import muscle_powers
     from biomech.io.storage import atomic_write_text
-    from biomech.plots.experiment import CURVE_PANELS, JOINT_PANELS, plot_cycle_curves
+    from biomech.plots.experiment import CURVE_PANELS, JOINT_PANELS, plot_cycle_curves, save_figure
 
     curves = cycle_curves(ds, motion)
     if curves.sizes["cycle"] == 0:
@@ -168,10 +168,7 @@ def _cycle_files(ds, model, motion, out: Path, *, title: str, speed_m_s: float) 
         fig = plot_cycle_curves({str(motion.direction): [curves]}, panels=panels,
                                 title=f"{title}: {curves.sizes['cycle']} cycles (both feet){heading}")
         if fig is not None:
-            import matplotlib.pyplot as plt
-
-            fig.savefig(out / figure, dpi=150)
-            plt.close(fig)
+            save_figure(fig, out / figure)
             names.append(figure)
     return names
 

@@ -23,11 +23,10 @@ example (the synthesised FR stride against the measured Hamner 2010 trial):
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from biomech.errors import BiomechError
-    from biomech.plots.experiment import PANEL_SETS, plot_cycle_curves
+    from biomech.plots.experiment import PANEL_SETS, plot_cycle_curves, save_figure
 
     sets: dict[str, list] = {}
     for item in args.sets:
@@ -49,8 +48,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise BiomechError("no curve in common to draw")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    save_figure(fig, out, out.suffix.lstrip(".") or "png")
     print(f"wrote {out}")
     return 0
 
