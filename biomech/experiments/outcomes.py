@@ -168,6 +168,12 @@ def _stance_windows(ds: xr.Dataset, stances: list[tuple[float, float]], periodic
     return _StanceWindows(t_ext, masks, extended)
 
 
+def _known(length_or_speed: float) -> bool:
+    """Whether a step length (m) or speed of travel (m/s) is known: finite and positive (NaN, or
+    0 on a treadmill, is not; the per-distance outcomes are then NaN)."""
+    return math.isfinite(length_or_speed) and length_or_speed > 0
+
+
 def _stance_pf(ds: xr.Dataset, side: str, windows: _StanceWindows, step_length_m: float
                ) -> dict[str, list[float]]:
     """PF stance summaries (:func:`biomech.knee.stance_summary`) of every stance of ``side``,
@@ -181,7 +187,7 @@ def _stance_pf(ds: xr.Dataset, side: str, windows: _StanceWindows, step_length_m
                                    for kind, unit in (("time_of_peak_pf_stress", "pct_stance"),
                                                       ("pf_impulse", "bw_s"), ("pf_impulse", "bw_s_per_km"),
                                                       ("pf_stress_integral", "mpa_s_per_km"))}
-    known = math.isfinite(step_length_m) and step_length_m > 0   # else no per-km values
+    known = _known(step_length_m)   # else no per-km values
     for method in ("lever", "muscle"):
         force = extended(ds[f"pf_force_{method}_n"].sel(side=side).values)
         stress = extended(ds[f"pf_stress_{method}_pa"].sel(side=side).values)
@@ -217,8 +223,7 @@ def _stance_joint_loads(ds: xr.Dataset, side: str, windows: _StanceWindows, step
             impulse_bw_s = float(np.trapezoid(force[mask], t_ext[mask])) / bw
             out[f"{role}_contact_impulse_bw_s"].append(impulse_bw_s)
             out[f"{role}_contact_impulse_bw_s_per_m"].append(
-                impulse_bw_s / step_length_m if math.isfinite(step_length_m) and step_length_m > 0
-                else math.nan)
+                impulse_bw_s / step_length_m if _known(step_length_m) else math.nan)
     return out
 
 
@@ -258,7 +263,7 @@ def _whole_body(ds: xr.Dataset, motion: Motion, speed_m_s: float, step_rate_hz: 
     mass = float(ds.attrs["mass_kg"])
     gravity = float(ds.attrs["body_weight_n"]) / mass
     sign = -1 if str(motion.direction) == "backward" else 1
-    known = math.isfinite(speed_m_s) and speed_m_s > 0
+    known = _known(speed_m_s)
     velocity, displacement = com_motion_from_grf(
         time_s=t, grf_n=grf, body_mass_kg=mass, gravity_m_s2=gravity,
         mean_velocity_m_s=[sign * speed_m_s if known else 0.0, 0.0])
@@ -353,7 +358,7 @@ def _metabolic_cost(ds: xr.Dataset, mass_kg: float, speed_m_s: float) -> float:
     including the basal rate) averaged over the motion, at the run's speed."""
     from biomech.energetics.work import cost_of_transport_j_kg_m, mean_power
 
-    if "metabolic_total_rate_w" not in ds or not speed_m_s > 0.0:
+    if "metabolic_total_rate_w" not in ds or not _known(speed_m_s):
         return math.nan
     power = ds.metabolic_total_rate_w
     other = [d for d in power.dims if d != "time"]
