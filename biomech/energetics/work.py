@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.integrate import cumulative_trapezoid
 
 __all__ = [
     "AerialTime",
@@ -397,13 +398,9 @@ def com_motion_from_grf(*, time_s: ArrayLike, grf_n: ArrayLike, body_mass_kg: fl
                          "and (d,) with d = 2 or 3")
     acc = force / mass
     acc[:, 1] -= g
-    dt = np.diff(t)[:, None]
-    velocity = np.vstack([np.zeros((1, acc.shape[1])), np.cumsum(0.5 * (acc[1:] + acc[:-1]) * dt, axis=0)])
-    duration = float(t[-1] - t[0])
-    average = np.sum(0.5 * (velocity[1:] + velocity[:-1]) * dt, axis=0) / duration
-    velocity += mean - average
-    displacement = np.vstack([np.zeros((1, acc.shape[1])),
-                              np.cumsum(0.5 * (velocity[1:] + velocity[:-1]) * dt, axis=0)])
+    velocity = cumulative_trapezoid(acc, t, axis=0, initial=0.0)
+    velocity += mean - mean_power(t, velocity)     # the record's time average, set to the mean
+    displacement = cumulative_trapezoid(velocity, t, axis=0, initial=0.0)
     return velocity, displacement
 
 
