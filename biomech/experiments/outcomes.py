@@ -319,11 +319,13 @@ def _joint_work_per_stride(ds: xr.Dataset, side: str, n_strides: float) -> dict[
 def _group_muscles(ds: xr.Dataset, side: str) -> dict[str, list[str]]:
     """Column suffix -> muscles: ``""`` for the whole leg of ``side``, ``"_<group>"`` for each of
     :data:`TENDON_GROUPS` the Dataset lists."""
+    from biomech.io.result_tables import list_attribute
+
     groups = {"": _muscles_of(ds, side)}
     for g in TENDON_GROUPS:
         members = ds.attrs.get(f"muscle_group_{g}_{side}")
-        if members is not None:
-            groups[f"_{g}"] = [str(m) for m in np.atleast_1d(members) if str(m)]
+        if members is not None:   # a list, or read back from netCDF: "a, b"
+            groups[f"_{g}"] = list_attribute(members)
     return groups
 
 

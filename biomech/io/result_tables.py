@@ -34,23 +34,26 @@ import xarray as xr
 
 from biomech.io.storage import Table, write_table
 
-__all__ = ["result_tables", "write_result_tables"]
+__all__ = ["list_attribute", "result_tables", "write_result_tables"]
 
 _PF_VARIABLES = ("knee_flexion_rad", "knee_extension_moment_nm", "quadriceps_force_lever_n",
                  "quadriceps_force_muscle_n", "pf_force_lever_n", "pf_force_muscle_n",
                  "pf_stress_lever_pa", "pf_stress_muscle_pa", "pf_contact_area_m2")
 
 
-def _names(value: object) -> list[str]:
-    """A list attribute as stored in memory (list) or after netCDF (comma-separated string)."""
+def list_attribute(value: object) -> list[str]:
+    """A list attribute of an analysis Dataset as stored in memory (a list) or read back from
+    its netCDF file (:func:`biomech.pipeline.save_result` joins lists with commas)."""
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in (value or [])]
+    if value is None:
+        return []
+    return [str(v) for v in np.atleast_1d(value)]   # a list, tuple or array of names
 
 
 def _translational(ds: xr.Dataset) -> set[str]:
     if "translational_coordinates" in ds.attrs:
-        return set(_names(ds.attrs["translational_coordinates"]))
+        return set(list_attribute(ds.attrs["translational_coordinates"]))
     # results written before the attribute existed: OpenSim's naming of translations
     return {c for c in map(str, ds.coordinate.values) if re.search(r"(?:^|_)t[xyz](?:_|$)", c)}
 
@@ -72,8 +75,8 @@ def result_tables(ds: xr.Dataset) -> dict[str, Table]:
         [f"{c}_{'force' if c in trans else 'moment'}" for c in coords],
         ds.joint_moment_nm.values, "N m; N for translations")
 
-    unsolved = set(_names(ds.attrs.get("residual_coordinates"))) | set(
-        _names(ds.attrs.get("locked_coordinates")))
+    unsolved = set(list_attribute(ds.attrs.get("residual_coordinates"))) | set(
+        list_attribute(ds.attrs.get("locked_coordinates")))
     reserved = [j for j, c in enumerate(coords) if c not in unsolved]
     muscles = list(map(str, ds.muscle.values))
     reserve_cols = [f"{coords[j]}_reserve" for j in reserved]

@@ -270,6 +270,7 @@ def test_tendon_outcomes_per_muscle_group(stride):
     mtu = np.outer(wave, np.ones(len(MUSCLES)))
     fraction = np.array([0.1 if m.startswith("vasti") else 0.7 for m in MUSCLES])
     ds = ds.assign(mtu_power_w=(("time", "muscle"), mtu), tendon_power_w=(("time", "muscle"), mtu * fraction))
+    ds.attrs = dict(ds.attrs)   # the fixture is shared: its attrs stay as they are
     for side in ("r", "l"):
         ds.attrs[f"muscle_group_quadriceps_{side}"] = [f"vasti_{side}"]
         ds.attrs[f"muscle_group_plantarflexors_{side}"] = [f"soleus_{side}"]
@@ -356,3 +357,27 @@ def test_curves_of_the_hip_and_ankle_moments_powers_and_contact_forces(stride):
     mirrored["grf_n"] = (("time", "side", "axis"), grf * np.array([-1.0, 1.0, 1.0]))
     back = cycle_curves(mirrored, backward).sel(cycle=0)
     np.testing.assert_allclose(back.fore_aft_grf_bw, curves.fore_aft_grf_bw, atol=1e-12)
+
+
+def test_tendon_groups_read_back_from_a_saved_result(stride, tmp_path):
+    # save_result joins list attributes with commas for netCDF: the group outcomes of the
+    # reloaded Dataset are those of the one in memory
+    ds, motion = stride
+    ds = ds.copy()   # the fixture is shared: its attrs stay as they are
+    for side in ("r", "l"):
+        ds.attrs[f"muscle_group_quadriceps_{side}"] = [f"vasti_{side}"]
+        ds.attrs[f"muscle_group_plantarflexors_{side}"] = [f"vasti_{side}", f"soleus_{side}"]
+        ds.attrs[f"muscle_group_hamstrings_{side}"] = []
+    in_memory = compute_outcomes(ds, motion)
+    saved = ds.copy()
+    for key, value in list(saved.attrs.items()):   # as biomech.pipeline.save_result writes them
+        if isinstance(value, list):
+            saved.attrs[key] = ", ".join(value)
+    saved.to_netcdf(tmp_path / "result.nc")
+    with xr.open_dataset(tmp_path / "result.nc") as again:
+        reloaded = compute_outcomes(again.load(), motion)
+    for g in ("quadriceps", "plantarflexors", "hamstrings"):
+        key = f"tendon_energy_returned_{g}_j"
+        assert reloaded[key] == pytest.approx(in_memory[key], nan_ok=True), key
+    assert in_memory["tendon_energy_returned_plantarflexors_j"] == pytest.approx(9.3 + 27.9)
+    assert math.isnan(reloaded["tendon_energy_returned_hamstrings_j"])
