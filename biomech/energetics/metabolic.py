@@ -100,7 +100,7 @@ Fibre types
 -----------
 :data:`SLOW_TWITCH_FRACTION` gives per muscle group of the ``running2d`` / gait10dof18musc model
 the slow-twitch fraction compiled by Uchida, Hicks, Dembia & Delp 2016 (PLoS ONE 11:e0150378)
-from human fibre-type studies, with 0.5 where they had none (iliopsoas), as keyed to these
+from human fibre-type studies, with 0.5 where they had none (iliopsoas, the adductors), as keyed to these
 lumped muscles in Falisse et al.'s predictive-simulation code (``getSlowTwitchRatios_2D.m``; the
 full per-muscle list is in ``antoinefalisse/3dpredictsim``, ``MetabolicEnergy/getSlowTwitchRatios.m``).
 :data:`FAST_TWITCH_FRACTION` is ``1 -`` those values. Names such as ``soleus_r`` resolve to their
@@ -191,8 +191,9 @@ _SLOW_SHORTENING_CAP_W_KG = 100.0  # cap of the slow-twitch shortening term
 _ALPHA_L_2010 = 0.3  # alpha_L / alpha_S,slow, Umberger 2010
 _ALPHA_L_2003 = 4.0  # alpha_L / alpha_S,slow, Umberger 2003
 
-#: Slow-twitch fraction per muscle group of running2d (gait10dof18musc names), from Uchida et al.
-#: 2016 as keyed to these lumped muscles in Falisse et al.'s ``getSlowTwitchRatios_2D.m``.
+#: Slow-twitch fraction per muscle group of running2d (gait10dof18musc names and gait2392's two
+#: adductors), from Uchida et al. 2016 as keyed to these lumped muscles in Falisse et al.'s
+#: ``getSlowTwitchRatios_2D.m`` (the adductors: ``getSlowTwitchRatios.m``).
 #: The component each lumped value was taken from (3dpredictsim ``getSlowTwitchRatios.m``) is named.
 SLOW_TWITCH_FRACTION: dict[str, float] = {
     "hamstrings": 0.5425,  # biceps femoris long head (bifemlh); semimem 0.4925, semiten 0.425
@@ -204,6 +205,8 @@ SLOW_TWITCH_FRACTION: dict[str, float] = {
     "gastroc": 0.566,  # medial gastrocnemius; lat_gas 0.507
     "soleus": 0.803,  # soleus
     "tib_ant": 0.70,  # tibialis anterior
+    "add_long": 0.50,  # no data: 0.5 (gait2392 add_long in getSlowTwitchRatios.m)
+    "add_brev": 0.50,  # no data: 0.5 (gait2392 add_brev)
 }
 
 #: Fast-twitch fraction ``1 - slow`` per muscle group (see :data:`SLOW_TWITCH_FRACTION`).
