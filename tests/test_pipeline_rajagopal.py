@@ -119,9 +119,10 @@ def test_the_stride_reversed_in_time_keeps_the_sagittal_reserves_below_five_perc
 def test_the_default_planar_model_on_this_trial(trial, rigid):
     # biomech.trial.on_planar_model: the trial's sagittal joint angles on the default planar model
     # (scaled to the trial model's thigh + shank, pelvis on the measured mid-hip), the measured
-    # GRF. Measured 2026-11-26: knee extension moment 2.93 N m/kg (the 3D model: 3.11); compliant
-    # tendons, hip / knee / ankle: right 0.0 / 0.7 / 0.0 %, left 0.1 / 0.2 / 6.0 % (left push-off,
-    # 2.9-7.5 % over the first five strides); reversed in time: below 0.5 % everywhere.
+    # GRF. Measured 2026-11-26 (11 units per leg): knee extension moment 2.93 N m/kg (the 3D
+    # model: 3.11); compliant tendons, hip / knee / ankle: right 0.0 / 0.7 / 0.0 %, left 0.0 / 0.2
+    # / 6.0 % (left push-off, 2.9-7.5 % over the first five strides); reversed in time: below
+    # 0.5 % everywhere.
     from biomech.gait import reverse
     from biomech.trial import on_planar_model
 
