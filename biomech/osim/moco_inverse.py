@@ -53,10 +53,12 @@ How the problem is built (OpenSim 4.6 Python bindings)
   ``.*\\|normalized_fiber_length``). Muscle moments about each coordinate use the moment arms of
   :func:`biomech.osim.muscle_export.export_muscle_capacity` at the solution's coordinates.
 
-Measured on the default running2d model (18 muscles), one thread, 2-core machine: a 0.1 s slice
-of stance with 10 mesh intervals solves in 11-13 s with compliant tendons (33 Ipopt iterations)
-and 6-8 s rigid; the whole synthesised stride (0.71 s, default 0.02 s mesh, 36 intervals) in 63 s
-compliant (57 iterations) and 17 s rigid (25 iterations).
+Measured on the default running2d model, one thread, 2-core machine (2026-11-26): a 0.1 s slice
+of stance with 10 mesh intervals and compliant tendons solves in about 36 s (94 Ipopt iterations;
+11-13 s and 33 iterations when the model had 18 muscles, before the adductors). The whole
+synthesised FR stride (0.71 s, default 0.02 s mesh) took 167 s with rigid tendons (204
+iterations; 18 muscles: 52 s, 76 iterations) and had not finished after 47 min with compliant
+tendons: use ``time_range_s`` or ``max_iterations`` there.
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@ this package's inverse dynamics and rigid-tendon static optimization; input erro
 
 The solves (marked slow) use 0.05-0.15 s of the right stance of the default forward-running
 stride (peak knee extension moment about 230 N m) with a 0.01 s mesh (10 Hermite-Simpson
-intervals, 21 time points), one thread. Measured on the 2-core development machine: compliant
-tendons 11-13 s (33 Ipopt iterations), the rigid static cross-check 6-8 s, the two 3-iteration
-failures 9 s; with the stride synthesis the slow tests take about 45 s. One more solve, on the
-push-off (0.14-0.24 s, 16 s), checks the compliant-tendon static optimization against it.
+intervals, 21 time points), one thread. Measured on the 2-core development machine with the
+22-muscle default model (2026-11-26): compliant tendons 36-42 s (94 Ipopt iterations; 11-13 s
+and 33 iterations with the earlier 18 muscles), the rigid static cross-check 14 s (45
+iterations), the two 3-iteration failures 13 s; with the stride synthesis these tests take
+about 2 min. One more solve, on the push-off (0.14-0.24 s, 32 s), checks the compliant-tendon
+static optimization against it.
 """
 
 from __future__ import annotations
@@ -174,7 +176,9 @@ def test_compliant_solve_succeeds_and_reports(compliant):
                         ("muscle_moment_nm", (n, k))):
         value = getattr(res, name)
         assert value.shape == shape and np.all(np.isfinite(value)), name
-    assert res.activation.min() >= 0.0 and res.activation.max() <= 1.0 + 1e-6
+    # Ipopt relaxes variable bounds by bound_relax_factor (1e-8) before solving, so the bounds
+    # hold to that order (measured with the 22-muscle model: min activation -9e-9)
+    assert res.activation.min() >= -1e-6 and res.activation.max() <= 1.0 + 1e-6
     assert res.muscle_force_n.min() >= -1e-6                 # tendons only pull
     # De Groote fibre length bounds 0.2-1.8 optimal lengths, never reached in this motion
     assert 0.3 < res.normalized_fiber_length.min() and res.normalized_fiber_length.max() < 1.7
