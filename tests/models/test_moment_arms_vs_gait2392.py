@@ -4,34 +4,28 @@ Their paths are gait2392's (Delp et al. 1990), pelvis and femur frames as gait10
 rescaled to de Leva segment lengths, so the two models should agree to within the 1.5 cm of
 ``test_moment_arms_vs_gait10.py`` over the running range of the hip and beyond its extension
 (-30..+60 deg, the other joints at 0): the adductors are in the model for their hip flexion with
-the hip extended (models/running2d.yaml). Reference model: /work/shared/reference (skipped when
+the hip extended (models/running2d.yaml). Reference model: ../shared/reference (skipped when
 absent).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from biomech.models import build, load
+from biomech.models import load
 from biomech.models.compare import compare_moment_arms
 from biomech.osim.geometry import moment_arms
 
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-GAIT2392 = REF / "opensim-models" / "Models" / "Gait2392_Simbody" / "gait2392_millard2012muscle.osim"
-
+GAIT2392 = "opensim-models/Models/Gait2392_Simbody/gait2392_millard2012muscle.osim"
 TOLERANCE_M = 0.015   # as test_moment_arms_vs_gait10.py
 HIP_DEG = np.arange(-30.0, 60.0 + 1e-9, 5.0)
 MUSCLES = ("add_long_r", "add_brev_r")
 
 
 @pytest.fixture(scope="module")
-def models():
-    if not GAIT2392.is_file():
-        pytest.skip(f"reference model not available: {GAIT2392}")
-    return build(), load(GAIT2392).model
+def models(reference_dir, default_model):
+    return default_model, load(reference_dir / GAIT2392).model
 
 
 @pytest.mark.parametrize("muscle", MUSCLES)
