@@ -13,6 +13,7 @@ names against a model is done by :func:`biomech.models.load.load`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -259,7 +260,17 @@ def group_map_for(model_name: str) -> GroupMap | None:
         (``"gait10dof18musc.osim"`` -> ``gait10dof18musc``, ``"Rajagopal2016"`` -> ``rajagopal2016``)
     """
     key = _model_key(model_name)
-    return load_group_map(key) if key in shipped_group_maps() else None
+    if key not in shipped_group_maps():
+        return None
+    path = _as_path(key)
+    return _load_shipped(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_shipped(path: str, mtime_ns: int) -> GroupMap:
+    """A shipped map, parsed once per file version (every analysis asks for its model's map; the
+    YAML parse costs about 20 ms). Keyed by modification time so an edited file is read again."""
+    return load_group_map(path)
 
 
 __all__ = ["GroupMap", "GROUP_NAMES", "GROUPS_DIR", "load_group_map", "parse_group_map",

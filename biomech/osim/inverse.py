@@ -110,6 +110,36 @@ class _Coupler:
         hess = np.array([[self._derivative((i, j), xv) for j in range(n)] for i in range(n)])
         return value, float(grad @ xd), float(grad @ xdd + xd @ hess @ xd), grad
 
+    @functools.cached_property
+    def _polynomial(self) -> np.ndarray | None:
+        """Ascending coefficients of the function if it is a LinearFunction or PolynomialFunction
+        of one coordinate (the patella couplers), else None."""
+        if len(self.independent) != 1:
+            return None
+        linear = osim.LinearFunction.safeDownCast(self.function)
+        if linear is not None:
+            return np.array([linear.getIntercept(), linear.getSlope()])
+        poly = osim.PolynomialFunction.safeDownCast(self.function)
+        if poly is not None:
+            return poly.getCoefficients().to_numpy()[::-1].copy()   # OpenSim: descending powers
+        return None
+
+    def trajectory(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`evaluate` for every frame: ``x``, ``xd``, ``xdd`` of shape (n_frames,
+        n_independent); returns value, speed and acceleration (n_frames,) and the gradient
+        (n_frames, n_independent). Polynomials of one coordinate are evaluated in numpy, other
+        functions through OpenSim frame by frame."""
+        coefs = self._polynomial
+        if coefs is None:
+            rows = [self.evaluate(a, b, c) for a, b, c in zip(x, xd, xdd, strict=True)]
+            value, speed, acc = (np.array([r[i] for r in rows]) for i in range(3))
+            return value, speed, acc, np.array([r[3] for r in rows]).reshape(x.shape)
+        p = np.polynomial.Polynomial(self.scale * coefs)
+        s, sd, sdd = x[:, 0], xd[:, 0], xdd[:, 0]
+        d1, d2 = p.deriv(1)(s), p.deriv(2)(s)
+        return p(s), d1 * sd, d1 * sdd + d2 * sd * sd, d1[:, None]
+
 
 def _couplers(model: osim.Model) -> list[_Coupler]:
     """The enforced coordinate couplers; any other enforced constraint is not supported."""
@@ -235,19 +265,29 @@ def _load_generalized_forces(model: osim.Model, state: osim.State, loads: list[_
     return jac.to_numpy().T @ spatial.reshape(-1)
 
 
-def fill_coupled(couplers, column_of: dict[str, int], index: dict[str, int], q: np.ndarray,
-                 qd: np.ndarray, qdd: np.ndarray, big_q: np.ndarray, big_u: np.ndarray,
-                 big_udot: np.ndarray) -> list[tuple[list[int], int, np.ndarray]]:
-    """Set the dependent (coupled) coordinates' value, speed and acceleration in the mobility
-    vectors from their couplers, for one frame; returns (independent columns, dependent index,
-    gradient) per coupler, to project generalized forces back onto the independent coordinates."""
-    grads = []
+def coupled_trajectories(couplers, column_of: dict[str, int], q: np.ndarray, qd: np.ndarray,
+                         qdd: np.ndarray) -> list[tuple[list[int], str, tuple[np.ndarray, ...]]]:
+    """Value, speed, acceleration and gradient of every coupled coordinate over all frames
+    (``q``, ``qd``, ``qdd``: (n_frames, n_independent) in ``column_of`` order); per coupler
+    (independent columns, dependent name, (value, speed, acc, grad))."""
+    out = []
     for c in couplers:
         k = [column_of[n] for n in c.independent]
-        value, speed, acc, grad = c.evaluate(q[k], qd[k], qdd[k])
-        d = index[c.dependent]
-        big_q[d], big_u[d], big_udot[d] = value, speed, acc
-        grads.append((k, d, grad))
+        out.append((k, c.dependent, c.trajectory(q[:, k], qd[:, k], qdd[:, k])))
+    return out
+
+
+def fill_coupled(trajectories, index: dict[str, int], frame: int, big_q: np.ndarray,
+                 big_u: np.ndarray, big_udot: np.ndarray) -> list[tuple[list[int], int, np.ndarray]]:
+    """Set the dependent (coupled) coordinates' value, speed and acceleration of one frame in the
+    mobility vectors from :func:`coupled_trajectories`; returns (independent columns, dependent
+    index, gradient) per coupler, to project generalized forces back onto the independent
+    coordinates."""
+    grads = []
+    for k, dependent, (value, speed, acc, grad) in trajectories:
+        d = index[dependent]
+        big_q[d], big_u[d], big_udot[d] = value[frame], speed[frame], acc[frame]
+        grads.append((k, d, grad[frame]))
     return grads
 
 
@@ -344,12 +384,13 @@ def inverse_dynamics(model: osim.Model, coordinate_names: Sequence[str], q: np.n
 
     col = np.array([index[n] for n in names])
     column_of = {n: k for k, n in enumerate(names)}
+    coupled = coupled_trajectories(couplers, column_of, q, qd, qdd)
     nu = state.getNU()
     out = np.empty_like(q)
     big_q, big_u, big_udot = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     for f in range(q.shape[0]):
         big_q[col], big_u[col], big_udot[col] = q[f], qd[f], qdd[f]
-        grads = fill_coupled(couplers, column_of, index, q[f], qd[f], qdd[f], big_q, big_u, big_udot)
+        grads = fill_coupled(coupled, index, f, big_q, big_u, big_udot)
         state.setQ(osim.Vector.createFromMat(big_q))
         state.setU(osim.Vector.createFromMat(big_u))
         tau = solver.solve(state, osim.Vector.createFromMat(big_udot)).to_numpy()

@@ -60,6 +60,7 @@ from biomech.osim.inverse import (
     _frames,
     _mobility_index,
     check_coordinate_names,
+    coupled_trajectories,
     fill_coupled,
 )
 from biomech.osim.muscle_export import rigid_tendon_copy, run_analyze_tool
@@ -275,8 +276,11 @@ def _check_inputs(model, coordinate_names, q, qd, qdd, muscle_forces_n, muscle_n
 # ------------------------------------------------------------------ in memory
 
 
-def _plf(values: np.ndarray) -> osim.PiecewiseLinearFunction:
-    """Piecewise-linear function of the frame index through ``values`` (exact at each frame)."""
+def _plf(values: np.ndarray) -> osim.Function:
+    """Piecewise-linear function of the frame index through ``values`` (exact at each frame); a
+    Constant when every value is the same (a planar load's z force, a zero free moment)."""
+    if np.all(values == values[0]):
+        return osim.Constant(float(values[0]))
     f = osim.PiecewiseLinearFunction()
     for k, v in enumerate(values):
         f.addPoint(float(k), float(v))
@@ -384,6 +388,7 @@ def joint_reactions(model: osim.Model, coordinate_names: Sequence[str], q: np.nd
 
     col = np.array([index[c] for c in names])
     column_of = {c: k for k, c in enumerate(names)}
+    coupled = coupled_trajectories(couplers, column_of, q, qd, qdd)
     nu = state.getNU()
     big_q, big_u, big_udot = np.zeros(nu), np.zeros(nu), np.zeros(nu)
     out_f = np.empty((len(joint_names), n, 3))
@@ -393,7 +398,7 @@ def joint_reactions(model: osim.Model, coordinate_names: Sequence[str], q: np.nd
     for f in range(n):
         state.setTime(float(f))
         big_q[col], big_u[col], big_udot[col] = q[f], qd[f], qdd[f]
-        grads = fill_coupled(couplers, column_of, index, q[f], qd[f], qdd[f], big_q, big_u, big_udot)
+        grads = fill_coupled(coupled, index, f, big_q, big_u, big_udot)
         state.setQ(osim.Vector.createFromMat(big_q))
         state.setU(osim.Vector.createFromMat(big_u))
         for mu, value in zip(muscles, forces[f], strict=True):
@@ -490,13 +495,9 @@ def opensim_joint_reaction_tool(model: osim.Model, coordinate_names: Sequence[st
     forces_table = np.column_stack([values.get(a, zero) for a in actuator_names])
 
     column_of = {c: k for k, c in enumerate(names)}
-    extra_q, extra_u = [], []
-    for c in couplers:
-        kk = [column_of[x] for x in c.independent]
-        zeros = np.zeros(len(kk))
-        ev = [c.evaluate(q[f, kk], qd[f, kk], zeros) for f in range(q.shape[0])]
-        extra_q.append([e[0] for e in ev])
-        extra_u.append([e[1] for e in ev])
+    coupled = coupled_trajectories(couplers, column_of, q, qd, np.zeros_like(q))
+    extra_q = [value for _, _, (value, _, _, _) in coupled]
+    extra_u = [speed for _, _, (_, speed, _, _) in coupled]
     columns = names + [c.dependent for c in couplers]
     q_all = np.column_stack([q, *extra_q]) if couplers else q
     u_all = np.column_stack([qd, *extra_u]) if couplers else qd

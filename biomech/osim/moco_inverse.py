@@ -89,7 +89,7 @@ from biomech.io.external_loads import (
 from biomech.io.storage import Table, write_table
 from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 from biomech.osim import _SINK, opensim_version, osim
-from biomech.osim.inverse import _couplers, check_coordinate_names
+from biomech.osim.inverse import _couplers, check_coordinate_names, coupled_trajectories
 from biomech.osim.muscle_export import export_muscle_capacity, residual_coordinates
 
 if TYPE_CHECKING:
@@ -390,12 +390,11 @@ def _kinematics(work: osim.Model, motion: Motion) -> osim.TimeSeriesTable:
     """Every coordinate's value (rad or m), coupled ones from their couplers, as a table."""
     names = list(motion.coordinate_names)
     columns, values = list(names), [motion.q]
-    for c in _couplers(work):
-        k = [names.index(n) for n in c.independent]
-        dep = [c.evaluate(motion.q[f, k], motion.qd[f, k], motion.qdd[f, k], second=False)[0]
-               for f in range(motion.n_frames)]
-        columns.append(c.dependent)
-        values.append(np.asarray(dep)[:, None])
+    column_of = {n: k for k, n in enumerate(names)}
+    for _, dependent, (value, *_) in coupled_trajectories(_couplers(work), column_of, motion.q,
+                                                           motion.qd, motion.qdd):
+        columns.append(dependent)
+        values.append(value[:, None])
     cs = work.getCoordinateSet()
     labels = osim.StdVectorString()
     for c in columns:

@@ -59,7 +59,13 @@ import numpy as np
 from biomech.io.storage import read_table, write_table
 from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM, MuscleCapacity
 from biomech.osim import _SINK, drain_log, log, osim
-from biomech.osim.inverse import _couplers, _frames, _mobility_index, check_coordinate_names
+from biomech.osim.inverse import (
+    _couplers,
+    _frames,
+    _mobility_index,
+    check_coordinate_names,
+    coupled_trajectories,
+)
 
 __all__ = ["export_muscle_capacity", "residual_coordinates", "opensim_static_optimization",
            "OpenSimStaticOptimization", "gcv_derivatives", "with_rigid_tendon_muscles",
@@ -376,15 +382,16 @@ def export_muscle_capacity(model: osim.Model, coordinate_names: Sequence[str], q
         (norm_v, "getNormalizedFiberVelocity"))]
     lengthening = [mu.getLengtheningSpeed for mu in muscles]
     lengths = [mu.getLength for mu in muscles]
+    zeros = np.zeros_like(q)
+    coupled = [(index[dep], kk, value, grad) for kk, dep, (value, _, _, grad)
+               in coupled_trajectories(couplers, column_of, q, zeros, zeros)]
     for f in range(n):
         big_q[col] = q[f]
         coupling = np.zeros((nu, k))  # d(all mobilities)/d(independent coordinates)
         coupling[col, np.arange(k)] = 1.0
-        for c in couplers:
-            kk = [column_of[x] for x in c.independent]
-            value, _, _, grad = c.evaluate(q[f, kk], np.zeros(len(kk)), np.zeros(len(kk)), second=False)
-            big_q[index[c.dependent]] = value
-            coupling[index[c.dependent], kk] = grad
+        for d, kk, value, grad in coupled:
+            big_q[d] = value[f]
+            coupling[d, kk] = grad[f]
         state.setQ(osim.Vector.createFromMat(big_q))
         work.realizePosition(state)
         length[f] = [get(state) for get in lengths]
@@ -440,11 +447,8 @@ def _with_coupled(couplers, names: list[str], q: np.ndarray) -> tuple[list[str],
     0), so the velocity constraint is violated and the patella's inertial forces are wrong.
     """
     column_of = {c: j for j, c in enumerate(names)}
-    extra = []
-    for c in couplers:
-        kk = [column_of[x] for x in c.independent]
-        zeros = np.zeros(len(kk))
-        extra.append([c.evaluate(row[kk], zeros, zeros)[0] for row in q])
+    zeros = np.zeros_like(q)
+    extra = [value for _, _, (value, *_) in coupled_trajectories(couplers, column_of, q, zeros, zeros)]
     if not extra:
         return list(names), q
     return list(names) + [c.dependent for c in couplers], np.column_stack([q, *extra])

@@ -217,3 +217,39 @@ def test_free_moment_loads_the_coordinates_that_turn_the_body(default_model):
     change = np.zeros(len(NAMES))
     change[NAMES.index("pelvis_tilt")] = -t_z
     assert np.abs(got - ref - change).max() < 1e-10
+
+
+def _coupler(function, n_independent: int = 1, scale: float = 1.0):
+    from biomech.osim.inverse import _Coupler
+    return _Coupler("dep", tuple(f"x{i}" for i in range(n_independent)), function, scale)
+
+
+def _spline() -> osim.Function:
+    spline = osim.SimmSpline()
+    for x, y in ((-1.0, 0.1), (-0.3, -0.2), (0.2, 0.35), (0.9, 0.3), (1.6, -0.4)):
+        spline.addPoint(x, y)
+    return spline
+
+
+@pytest.mark.parametrize("function, scale", [
+    (osim.LinearFunction(1.0, 0.0), 1.0),                          # the patella couplers
+    (osim.LinearFunction(-0.7, 0.25), 2.0),
+    (osim.PolynomialFunction(osim.Vector([0.3, -0.5, 1.2, 0.1])), -1.5),  # 0.3 x^3 - 0.5 x^2 + ...
+    (_spline(), 0.8),                                                # not a polynomial: OpenSim path
+])
+def test_coupler_trajectory_equals_opensim_frame_by_frame(function, scale):
+    # value, speed (chain rule), acceleration (second chain rule) and gradient over all frames at
+    # once must equal OpenSim's calcValue / calcDerivative taken frame by frame
+    rng = np.random.default_rng(3)
+    x, xd, xdd = rng.uniform(-1, 1.5, (7, 1)), rng.uniform(-8, 8, (7, 1)), rng.uniform(-300, 300, (7, 1))
+    c = _coupler(function, scale=scale)
+    value, speed, acc, grad = c.trajectory(x, xd, xdd)
+    for f in range(7):
+        v, s, a, g = c.evaluate(x[f], xd[f], xdd[f])
+        np.testing.assert_allclose([value[f], speed[f], acc[f]], [v, s, a], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(grad[f], g, rtol=1e-12, atol=1e-12)
+    # and against finite differences of OpenSim's value, so a wrong coefficient order shows
+    h = 1e-6
+    up = scale * function.calcValue(osim.Vector([float(x[0, 0] + h)]))
+    down = scale * function.calcValue(osim.Vector([float(x[0, 0] - h)]))
+    assert grad[0, 0] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-8)
