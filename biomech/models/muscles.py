@@ -39,6 +39,9 @@ class MuscleDef:
     pennation_angle_rad: float
     reference_mtu_length_m: float
     path: tuple[PathPoint, ...]
+    #: our segment length over the source's for a muscle whose fibres scale with a segment
+    #: (``fibre_scales_with`` in the spec); None: the MTU-length rule
+    fibre_scale: float | None = None
 
 
 def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
@@ -65,6 +68,12 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
                     coord = p.active_when.coordinate
                     cond = (f"{coord}_{side}", *p.active_when.range_rad)
                 pts.append(PathPoint(body, (x, y, zs * z), cond))
+            fibre_scale = None
+            if m.fibre_scales_with is not None:
+                ref = m.fibre_scales_with
+                frame = spec.source_frames[ref.frame][ref.body]
+                ours = skeleton.height_m if ref.body == "calcn" else lengths[_SEGMENT_OF[ref.body]]
+                fibre_scale = ours / frame.reference_length_m
             out.append(MuscleDef(
                 name=f"{name}_{side}", side=side,
                 max_isometric_force_n=m.max_isometric_force_n * force_scale,
@@ -72,5 +81,5 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
                 tendon_slack_length_m=m.tendon_slack_length_m,
                 pennation_angle_rad=m.pennation_angle_rad,
                 reference_mtu_length_m=m.reference_mtu_length_m,
-                path=tuple(pts)))
+                path=tuple(pts), fibre_scale=fibre_scale))
     return out

@@ -182,6 +182,11 @@ class MuscleDefaults(_Strict):
     force_reference_mass_kg: Positive
 
 
+class SegmentRef(_Strict):
+    frame: str
+    body: Literal["pelvis", "femur", "tibia", "calcn", "patella"]
+
+
 class MuscleSpec(_Strict):
     max_isometric_force_n: Annotated[float, Field(gt=0, le=50000)]
     optimal_fiber_length_m: Annotated[float, Field(gt=0.005, le=0.6)]
@@ -189,6 +194,10 @@ class MuscleSpec(_Strict):
     pennation_angle_rad: Annotated[float, Field(ge=0.0, lt=1.0)]
     reference_mtu_length_m: Annotated[float, Field(gt=0.01, le=1.5)]
     path: list[PathPointSpec] = Field(min_length=2)
+    #: for a path longer than its source's (e.g. over a patella the source model does not have):
+    #: the optimal fibre length and the source's belly length (reference MTU length minus tendon
+    #: slack length) scale with this source segment, and the rest of this model's path is tendon
+    fibre_scales_with: SegmentRef | None = None
 
 
 class SphereSpec(_Strict):
@@ -238,6 +247,11 @@ class ModelSpec(_Strict):
                 if p.body not in self.source_frames[p.frame]:
                     raise ValueError(f"{where}.body: body '{p.body}' has no entry in "
                                      f"source_frames.{p.frame}")
+            ref = m.fibre_scales_with
+            if ref is not None and (ref.frame not in self.source_frames
+                                    or ref.body not in self.source_frames[ref.frame]):
+                raise ValueError(f"muscles.{mname}.fibre_scales_with: no source frame "
+                                 f"{ref.frame}.{ref.body}; expected one listed in source_frames")
             if m.tendon_slack_length_m + m.optimal_fiber_length_m > 2.5 * m.reference_mtu_length_m:
                 raise ValueError(f"muscles.{mname}: optimal fibre + tendon slack length "
                                  f"{m.tendon_slack_length_m + m.optimal_fiber_length_m:.3f} m is not "

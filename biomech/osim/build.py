@@ -7,6 +7,7 @@ import math
 import os
 from pathlib import Path
 
+from biomech.errors import SpecError
 from biomech.models.muscles import MuscleDef
 from biomech.models.skeleton import Joint, Skeleton
 from biomech.models.spec import ContactSpec, MuscleDefaults
@@ -203,13 +204,35 @@ def build_model(*, name: str, skeleton: Skeleton, muscles: list[MuscleDef],
         lengths = default_pose_lengths(model)
         ms = model.updMuscles()
         for m in muscles:
-            r = lengths[m.name] / m.reference_mtu_length_m
+            optimal, slack = rescaled_lengths(m, lengths[m.name])
             mus = ms.get(m.name)
-            mus.setOptimalFiberLength(m.optimal_fiber_length_m * r)
-            mus.setTendonSlackLength(m.tendon_slack_length_m * r)
+            mus.setOptimalFiberLength(optimal)
+            mus.setTendonSlackLength(slack)
     model.initSystem()
     drain_log()
     return model
+
+
+def rescaled_lengths(m: MuscleDef, mtu_length_m: float) -> tuple[float, float]:
+    """Optimal fibre and tendon slack length (m) of ``m`` in a model where its muscle-tendon
+    length at the default pose is ``mtu_length_m``.
+
+    The ScaleTool rule: both scale with the MTU length over the source's
+    (``reference_mtu_length_m``). With ``m.fibre_scale`` (a path longer than the source's, e.g.
+    over a patella): the fibre and the source's belly length (reference MTU length minus tendon
+    slack) scale with the segment, and the tendon takes the rest of the path, so the normalised
+    fibre length at the default pose and its change per unit of path length are the source's.
+    """
+    if m.fibre_scale is None:
+        r = mtu_length_m / m.reference_mtu_length_m
+        return m.optimal_fiber_length_m * r, m.tendon_slack_length_m * r
+    s = m.fibre_scale
+    slack = mtu_length_m - (m.reference_mtu_length_m - m.tendon_slack_length_m) * s
+    if slack <= 0.0:
+        raise SpecError("model spec", f"muscles ({m.name}).fibre_scales_with",
+                        f"the path ({mtu_length_m:.4f} m at the default pose) is shorter than the "
+                        f"scaled belly ({(m.reference_mtu_length_m - m.tendon_slack_length_m) * s:.4f} m)")
+    return m.optimal_fiber_length_m * s, slack
 
 
 def write_model(model: osim.Model, path) -> None:

@@ -120,3 +120,17 @@ def test_cli_bad_mass(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "biomech.cli", "model", "summary",
                            "--mass", "-1"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2 and "mass_kg" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_fibre_scales_with_an_unknown_source_segment(tmp_path):
+    msg = _error(tmp_path, _mutate(lambda d: d["muscles"]["vasti"].update(
+        fibre_scales_with={"frame": "gait10dof18musc", "body": "patella"})))
+    assert "muscles.vasti.fibre_scales_with" in msg and "gait10dof18musc.patella" in msg
+
+
+def test_fibre_scales_with_a_belly_longer_than_the_path(tmp_path):
+    # the scaled belly (reference MTU length minus tendon slack) must fit in our path
+    path = _write(tmp_path, _mutate(lambda d: d["muscles"]["vasti"].update(
+        reference_mtu_length_m=0.9, tendon_slack_length_m=0.05)))
+    with pytest.raises(SpecError, match=r"vasti_r\)\.fibre_scales_with: the path .* is shorter than"):
+        build(load_spec(path), contact=False)
