@@ -353,8 +353,8 @@ def test_the_default_planar_model_on_the_hamner_stride(reference_dir, one_stride
     # biomech.trial.on_planar_model (see tests/test_pipeline_rajagopal.py) on this trial, whose
     # model's knee flexion is negative. Measured 2026-11-26 (11 units per leg, quadriceps fibres
     # scaled with the thigh): knee extension moment 2.70 N m/kg (the 3D model: 2.42); compliant
-    # tendons, right stance below 2.2 % (the ankle), the right knee in swing 6.3 % (11.2 N m at
-    # 99 deg of knee flexion, the passive quadriceps; see _reserves_by_phase), and the same
+    # tendons, right stance below 2.2 % (the ankle), the right knee in swing 6.3 % (11.2 N m, in
+    # mid-swing against the passive quadriceps; see _check_stance_and_swing), and the same
     # pattern reversed in time. Stance carries the research outcomes and is held to issue 4's
     # 5 %; swing is checked for its mechanism.
     from biomech.gait import reverse

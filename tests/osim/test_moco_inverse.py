@@ -4,7 +4,7 @@ this package's inverse dynamics and rigid-tendon static optimization; input erro
 The solves (marked slow) use 0.05-0.15 s of the right stance of the default forward-running
 stride (peak knee extension moment about 230 N m) with a 0.01 s mesh (10 Hermite-Simpson
 intervals, 21 time points), one thread. Measured on the 2-core development machine with the
-22-muscle default model (2026-11-26): compliant tendons 36-42 s (94 Ipopt iterations; 11-13 s
+22-muscle default model (2026-11-26): compliant tendons 36-47 s (92-94 Ipopt iterations; 11-13 s
 and 33 iterations with the earlier 18 muscles), the rigid static cross-check 14 s (45
 iterations), the two 3-iteration failures 13 s; with the stride synthesis these tests take
 about 2 min. One more solve, on the push-off (0.14-0.24 s, 32 s), checks the compliant-tendon
@@ -293,9 +293,10 @@ def test_compliant_static_optimization_agrees_with_compliant_moco_inverse_at_pus
     # with tendons in equilibrium (biomech.muscles.compliant, no activation dynamics) and
     # OpenSim's MocoInverse (activation dynamics, implicit tendon dynamics, effort over the
     # window). They share soleus and gastrocnemius differently (a redundancy), but the summed
-    # plantarflexor force should agree, where rigid tendons do not. Measured 2026-11-26: summed
-    # force compliant vs Moco max 6.7 %, RMS 2.4 % of its 7.8 kN peak (rigid: 25 %, 16 %); ankle
-    # reserve in the window Moco 14 N m, compliant 24 N m, rigid 78 N m.
+    # plantarflexor force should agree, where rigid tendons do not. Measured 2026-11-26 (the
+    # current default model): summed force compliant vs Moco max 6.0 %, RMS 2.2 % of its 7.8 kN
+    # peak (rigid: 25 %, 16 %); ankle reserve in the window Moco 14 N m, compliant 23 N m, rigid
+    # 78 N m.
     from biomech.models import resolve_spec, skeleton
     from biomech.models.kinematics import PlanarKinematics
     from biomech.pipeline import analyse_motion
