@@ -44,6 +44,13 @@ class MuscleDef:
     fibre_scale: float | None = None
 
 
+def _segment_scale(spec: ModelSpec, skeleton: Skeleton, frame: str, body: str) -> float:
+    """Our length of the segment that carries ``body`` over the source frame's reference length
+    (the foot scales with stature)."""
+    ours = skeleton.height_m if body == "calcn" else skeleton.segment_lengths_m[_SEGMENT_OF[body]]
+    return ours / spec.source_frames[frame][body].reference_length_m
+
+
 def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
     """All muscles for both sides, with path points in this model's frames.
 
@@ -51,7 +58,6 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
     """
     d = spec.muscle_defaults
     force_scale = (skeleton.mass_kg / d.force_reference_mass_kg) ** (2.0 / 3.0)
-    lengths = skeleton.segment_lengths_m
     out = []
     for side in SIDES:
         zs = 1.0 if side == "r" else -1.0
@@ -59,8 +65,7 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
             pts = []
             for p in m.path:
                 frame = spec.source_frames[p.frame][p.body]
-                ours = skeleton.height_m if p.body == "calcn" else lengths[_SEGMENT_OF[p.body]]
-                s = ours / frame.reference_length_m
+                s = _segment_scale(spec, skeleton, p.frame, p.body)
                 x, y, z = ((p.location_m[i] - frame.origin[i]) * s for i in range(3))
                 body = p.body if p.body == "pelvis" else f"{p.body}_{side}"
                 cond = None
@@ -68,12 +73,8 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
                     coord = p.active_when.coordinate
                     cond = (f"{coord}_{side}", *p.active_when.range_rad)
                 pts.append(PathPoint(body, (x, y, zs * z), cond))
-            fibre_scale = None
-            if m.fibre_scales_with is not None:
-                ref = m.fibre_scales_with
-                frame = spec.source_frames[ref.frame][ref.body]
-                ours = skeleton.height_m if ref.body == "calcn" else lengths[_SEGMENT_OF[ref.body]]
-                fibre_scale = ours / frame.reference_length_m
+            ref = m.fibre_scales_with
+            fibre_scale = None if ref is None else _segment_scale(spec, skeleton, ref.frame, ref.body)
             out.append(MuscleDef(
                 name=f"{name}_{side}", side=side,
                 max_isometric_force_n=m.max_isometric_force_n * force_scale,

@@ -13,16 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biomech.muscles.static_optimization import MuscleCapacity
-
-
-def passive_moments_nm(capacity: MuscleCapacity) -> np.ndarray:
-    """Generalized force (N m or N) of the muscles' passive fibre forces about each coordinate.
-
-    Shape (n_frames, n_coords) in ``capacity.coordinate_names`` order, OpenSim's sign (positive
-    drives the coordinate positive).
-    """
-    return np.einsum("fmk,fm->fk", capacity.moment_arm_m, capacity.passive_force_n)
+from biomech.muscles.static_optimization import passive_moments_nm
 
 
 def riener_edrich_1999_nm(hip_flexion_deg, knee_flexion_deg, ankle_dorsiflexion_deg

@@ -260,6 +260,15 @@ class MuscleSolution:
             "residual_coordinates_note": "ground-joint coordinates: residuals, not solved with muscles"})
 
 
+def passive_moments_nm(capacity: MuscleCapacity) -> np.ndarray:
+    """Generalized force (N m or N) of the muscles' passive fibre forces about each coordinate.
+
+    Shape (n_frames, n_coords) in ``capacity.coordinate_names`` order, OpenSim's sign (positive
+    drives the coordinate positive).
+    """
+    return np.einsum("fmk,fm->fk", capacity.moment_arm_m, capacity.passive_force_n)
+
+
 def moment_capacity_nm(capacity: MuscleCapacity, joint_moments: np.ndarray, *,
                        include_passive: bool = True) -> np.ndarray:
     """Largest muscle moment (N m) about each coordinate in the direction of its joint moment.
@@ -282,7 +291,7 @@ def moment_capacity_nm(capacity: MuscleCapacity, joint_moments: np.ndarray, *,
     active = np.einsum("fmk,fm->fmk", capacity.moment_arm_m, capacity.active_force_n) * sign[:, None, :]
     out = np.clip(active, 0.0, None).sum(axis=1)
     if include_passive:
-        out += sign * np.einsum("fmk,fm->fk", capacity.moment_arm_m, capacity.passive_force_n)
+        out += sign * passive_moments_nm(capacity)
     return out
 
 

@@ -226,13 +226,12 @@ def rescaled_lengths(m: MuscleDef, mtu_length_m: float) -> tuple[float, float]:
     if m.fibre_scale is None:
         r = mtu_length_m / m.reference_mtu_length_m
         return m.optimal_fiber_length_m * r, m.tendon_slack_length_m * r
-    s = m.fibre_scale
-    slack = mtu_length_m - (m.reference_mtu_length_m - m.tendon_slack_length_m) * s
-    if slack <= 0.0:
+    belly = (m.reference_mtu_length_m - m.tendon_slack_length_m) * m.fibre_scale
+    if mtu_length_m <= belly:
         raise SpecError("model spec", f"muscles ({m.name}).fibre_scales_with",
                         f"the path ({mtu_length_m:.4f} m at the default pose) is shorter than the "
-                        f"scaled belly ({(m.reference_mtu_length_m - m.tendon_slack_length_m) * s:.4f} m)")
-    return m.optimal_fiber_length_m * s, slack
+                        f"scaled belly ({belly:.4f} m)")
+    return m.optimal_fiber_length_m * m.fibre_scale, mtu_length_m - belly
 
 
 def write_model(model: osim.Model, path) -> None:
