@@ -89,8 +89,8 @@ from biomech.io.external_loads import (
 from biomech.io.storage import Table, write_table
 from biomech.muscles.static_optimization import DEFAULT_RESERVE_OPTIMAL_FORCE_NM
 from biomech.osim import _SINK, opensim_version, osim
-from biomech.osim.inverse import _couplers, check_coordinate_names, coupled_trajectories
-from biomech.osim.muscle_export import export_muscle_capacity, residual_coordinates
+from biomech.osim.inverse import _couplers, check_coordinate_names
+from biomech.osim.muscle_export import _with_coupled, export_muscle_capacity, residual_coordinates
 
 if TYPE_CHECKING:
     from biomech.gait.motion import Motion
@@ -388,18 +388,13 @@ def _write_loads(motion: Motion, folder: Path) -> Path | None:
 
 def _kinematics(work: osim.Model, motion: Motion) -> osim.TimeSeriesTable:
     """Every coordinate's value (rad or m), coupled ones from their couplers, as a table."""
-    names = list(motion.coordinate_names)
-    columns, values = list(names), [motion.q]
-    column_of = {n: k for k, n in enumerate(names)}
-    for _, dependent, (value, *_) in coupled_trajectories(_couplers(work), column_of, motion.q,
-                                                           motion.qd, motion.qdd):
-        columns.append(dependent)
-        values.append(value[:, None])
+    columns, values = _with_coupled(_couplers(work), list(motion.coordinate_names),
+                                    np.asarray(motion.q, dtype=float))
     cs = work.getCoordinateSet()
     labels = osim.StdVectorString()
     for c in columns:
         labels.append(f"{cs.get(c).getAbsolutePathString()}/value")
-    matrix = osim.Matrix.createFromMat(np.ascontiguousarray(np.hstack(values), dtype=float))
+    matrix = osim.Matrix.createFromMat(np.ascontiguousarray(values, dtype=float))
     table = osim.TimeSeriesTable(motion.time_s.tolist(), matrix, labels)
     table.addTableMetaDataString("inDegrees", "no")
     return table
