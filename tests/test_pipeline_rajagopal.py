@@ -119,13 +119,13 @@ def test_the_stride_reversed_in_time_keeps_the_sagittal_reserves_below_five_perc
 def test_the_default_planar_model_on_this_trial(trial, rigid):
     # biomech.trial.on_planar_model: the trial's sagittal joint angles on the default planar model
     # (scaled to the trial model's thigh + shank, pelvis on the measured mid-hip), the measured
-    # GRF. Measured 2026-11-26 (11 units per leg, quadriceps fibres scaled with the thigh): knee
-    # extension moment 2.93 N m/kg (the 3D model: 3.11); compliant tendons, hip / knee / ankle:
-    # right 0.4 / 4.9 / 0.0 % (the knee in swing, the passive quadriceps: see
-    # test_pipeline_hamner._check_stance_and_swing), left 1.0 / 4.2 / 5.8 % (left push-off,
-    # 5.4-5.9 % over the first five strides); reversed in time right 0.0 / 4.8 / 0.0 %, left
-    # 1.0 / 4.1 / 0.0 %. With the quadriceps fibres of the MTU-length rule the knee needed 0.2-
-    # 0.7 %.
+    # GRF. Measured 2026-11-26 (11 units per leg, quadriceps fibres scaled with the thigh,
+    # passive curves fitted to Riener & Edrich 1999): knee extension moment 2.93 N m/kg (the 3D
+    # model: 3.11); compliant tendons, hip / knee / ankle: right 0.1 / 0.8 / 0.0 %, left 0.1 /
+    # 0.3 / 6.0 % (left push-off; per cycle over the first five strides 2.9-6.0 %); reversed in
+    # time right 0.0 / 0.5 / 0.0 %, left 0.1 / 0.4 / 0.0 %. With De Groote's passive curve for
+    # every unit the right knee needed 4.9 % in swing, against the stretched, passive quadriceps
+    # (test_pipeline_hamner.test_the_default_planar_model_carries_every_cycle_of_the_trial).
     from biomech.gait import reverse
     from biomech.trial import on_planar_model
 

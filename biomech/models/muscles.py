@@ -42,6 +42,8 @@ class MuscleDef:
     #: our segment length over the source's for a muscle whose fibres scale with a segment
     #: (``fibre_scales_with`` in the spec); None: the MTU-length rule
     fibre_scale: float | None = None
+    #: passive fibre strain at one normalised force; None: ``muscle_defaults``'
+    passive_fiber_strain_at_one_norm_force: float | None = None
 
 
 def _segment_scale(spec: ModelSpec, skeleton: Skeleton, frame: str, body: str) -> float:
@@ -82,5 +84,6 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
                 tendon_slack_length_m=m.tendon_slack_length_m,
                 pennation_angle_rad=m.pennation_angle_rad,
                 reference_mtu_length_m=m.reference_mtu_length_m,
-                path=tuple(pts), fibre_scale=fibre_scale))
+                path=tuple(pts), fibre_scale=fibre_scale,
+                passive_fiber_strain_at_one_norm_force=m.passive_fiber_strain_at_one_norm_force))
     return out

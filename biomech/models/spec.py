@@ -198,6 +198,9 @@ class MuscleSpec(_Strict):
     #: the optimal fibre length and the source's belly length (reference MTU length minus tendon
     #: slack length) scale with this source segment, and the rest of this model's path is tendon
     fibre_scales_with: SegmentRef | None = None
+    #: this unit's passive fibre strain at one normalised force (DeGroote passive curve), when it
+    #: differs from ``muscle_defaults``; None: the default
+    passive_fiber_strain_at_one_norm_force: Annotated[float, Field(gt=0, le=2.0)] | None = None
 
 
 class SphereSpec(_Strict):

@@ -4,7 +4,12 @@ The OpenSim side (moment arms and force capacities of a model along a motion) is
 :func:`biomech.osim.muscle_export.export_muscle_capacity`.
 """
 
-from biomech.muscles.passive import passive_moments_nm, riener_edrich_1999_nm
+from biomech.muscles.passive import (
+    fit_passive_strain,
+    grid_passive_moments_nm,
+    passive_moments_nm,
+    riener_edrich_1999_nm,
+)
 from biomech.muscles.static_optimization import (
     STATUS,
     MuscleCapacity,
@@ -13,5 +18,5 @@ from biomech.muscles.static_optimization import (
     solve_static_optimization,
 )
 
-__all__ = ["STATUS", "MuscleCapacity", "MuscleSolution", "moment_capacity_nm", "passive_moments_nm",
-           "riener_edrich_1999_nm", "solve_static_optimization"]
+__all__ = ["STATUS", "MuscleCapacity", "MuscleSolution", "fit_passive_strain", "grid_passive_moments_nm",
+           "moment_capacity_nm", "passive_moments_nm", "riener_edrich_1999_nm", "solve_static_optimization"]

@@ -134,3 +134,24 @@ def test_fibre_scales_with_a_belly_longer_than_the_path(tmp_path):
         reference_mtu_length_m=0.9, tendon_slack_length_m=0.05)))
     with pytest.raises(SpecError, match=r"vasti_r\)\.fibre_scales_with: the path .* is shorter than"):
         build(load_spec(path), contact=False)
+
+
+def test_passive_strain_per_muscle_out_of_range(tmp_path):
+    msg = _error(tmp_path, _mutate(lambda d: d["muscles"]["vasti"].update(
+        passive_fiber_strain_at_one_norm_force=3.5)))
+    assert "muscles.vasti.passive_fiber_strain_at_one_norm_force" in msg and "2" in msg
+
+
+def test_passive_strain_per_muscle_reaches_opensim(tmp_path):
+    # a unit's own value overrides muscle_defaults in the built model; the others keep the default
+    path = _write(tmp_path, _mutate(lambda d: d["muscles"]["tib_ant"].update(
+        passive_fiber_strain_at_one_norm_force=0.9)))
+    model = build(load_spec(path), contact=False)
+    muscles = {model.getMuscles().get(i).getName(): model.getMuscles().get(i)
+               for i in range(model.getMuscles().getSize())}
+    for side in "rl":
+        assert muscles[f"tib_ant_{side}"].getPropertyByName(
+            "passive_fiber_strain_at_one_norm_force").toString() == "0.9"
+    default = BASE["muscle_defaults"]["passive_fiber_strain_at_one_norm_force"]
+    assert float(muscles["glut_max_r"].getPropertyByName(
+        "passive_fiber_strain_at_one_norm_force").toString()) == pytest.approx(default)

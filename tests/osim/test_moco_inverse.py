@@ -4,8 +4,9 @@ this package's inverse dynamics and rigid-tendon static optimization; input erro
 The solves (marked slow) use 0.05-0.15 s of the right stance of the default forward-running
 stride (peak knee extension moment about 230 N m) with a 0.01 s mesh (10 Hermite-Simpson
 intervals, 21 time points), one thread. Measured on the 2-core development machine with the
-22-muscle default model (2026-11-26): compliant tendons 36-47 s (92-94 Ipopt iterations; 11-13 s
-and 33 iterations with the earlier 18 muscles), the rigid static cross-check 14 s (45
+22-muscle default model (2026-11-26, passive curves fitted to Riener & Edrich 1999): compliant
+tendons 28 s (104 Ipopt iterations; 36-47 s and 92-94 with De Groote's passive curve; 11-13 s
+and 33 iterations with the earlier 18 muscles), the rigid static cross-check 12 s (64
 iterations), the two 3-iteration failures 13 s; with the stride synthesis these tests take
 about 2 min. One more solve, on the push-off (0.14-0.24 s, 32 s), checks the compliant-tendon
 static optimization against it.
@@ -217,12 +218,13 @@ def test_compliant_knee_extensors_agree_with_rigid_static_optimization(compliant
     # window, and lets tendons stretch (vasti, the stiffest quadriceps tendon here, stretch
     # 0.049 x 1.56 = 7.6 % of their optimal fibre length at F0, which moves fibres on their
     # force-length curve). Both must produce the same net knee moment less their reserves, so:
-    # (a) the knee muscle moments agree to within the reserves' difference: measured 2.0 N m
-    #     (0.9 % of the 227 N m peak knee moment; 13 N m, 5.7 %, with 10 N m reserves); bound
-    #     10 % of the peak;
+    # (a) the knee muscle moments agree to within the reserves' difference: measured 0.3 N m
+    #     (0.1 % of the 227 N m peak knee moment; with De Groote's passive curve 2.0 N m; 13 N m,
+    #     5.7 %, with 10 N m reserves); bound 10 % of the peak;
     # (b) the quadriceps force (vasti + rectus femoris) shares the moment differently with the
-    #     hamstrings (co-contraction): measured 13 % of the 9.2 kN SO peak at worst, 8.5 % RMS
-    #     (17 % and 10 % with 10 N m reserves); bounds 25 % (max) and 15 % (RMS) of the peak.
+    #     hamstrings (co-contraction): measured 12 % of the 9.5 kN SO peak at worst, 6.0 % RMS
+    #     (with De Groote's passive curve 13 % and 8.5 %; 17 % and 10 % with 10 N m reserves);
+    #     bounds 25 % (max) and 15 % (RMS) of the peak.
     res, _, tau, so = compliant
     knee = res.coordinate_names.index("knee_angle_r")
     so_knee = list(so.coordinate_names).index("knee_angle_r")
@@ -294,9 +296,9 @@ def test_compliant_static_optimization_agrees_with_compliant_moco_inverse_at_pus
     # OpenSim's MocoInverse (activation dynamics, implicit tendon dynamics, effort over the
     # window). They share soleus and gastrocnemius differently (a redundancy), but the summed
     # plantarflexor force should agree, where rigid tendons do not. Measured 2026-11-26 (the
-    # current default model): summed force compliant vs Moco max 6.0 %, RMS 2.2 % of its 7.8 kN
-    # peak (rigid: 25 %, 16 %); ankle reserve in the window Moco 14 N m, compliant 23 N m, rigid
-    # 78 N m.
+    # current default model, passive curves fitted): summed force compliant vs Moco max 5.9 %,
+    # RMS 2.2 % of its 7.8 kN peak (rigid: 24 %, 15 %); ankle reserve in the window Moco 14 N m,
+    # compliant 23 N m, rigid 76 N m.
     from biomech.models import resolve_spec, skeleton
     from biomech.models.kinematics import PlanarKinematics
     from biomech.pipeline import analyse_motion
