@@ -68,7 +68,10 @@ def test_bad_option_exits_2(tmp_path, capsys):
 
 
 def _start(path: Path, out: Path, counter: Path, *extra: str) -> subprocess.Popen:
-    env = subprocess_env(BIOMECH_FAKE_COUNTER=str(counter), BIOMECH_FAKE_SLEEP_S="1.0")
+    # each fake run takes 2.5 s, so the three left after the first give the interrupt a 7 s
+    # window even on a loaded machine (with 1 s both Ctrl-C tests once missed it in a fresh-clone
+    # run while another experiment kept both cores busy)
+    env = subprocess_env(BIOMECH_FAKE_COUNTER=str(counter), BIOMECH_FAKE_SLEEP_S="2.5")
     return subprocess.Popen([sys.executable, "-m", "biomech.cli", "run", str(path), "-o", str(out),
                              "--no-progress", *extra], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -77,7 +80,9 @@ def _start(path: Path, out: Path, counter: Path, *extra: str) -> subprocess.Pope
 def _wait_for_first_run(proc: subprocess.Popen, runs: Path, timeout_s: float = 60.0) -> None:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        if any((d / "status.json").exists() for d in runs.glob("*")) or proc.poll() is not None:
+        if proc.poll() is not None:
+            pytest.fail(f"the experiment ended (exit {proc.returncode}) before a finished run was seen")
+        if any((d / "status.json").exists() for d in runs.glob("*")):
             return
         time.sleep(0.05)
     proc.kill()
