@@ -87,14 +87,11 @@ def calibrate_passive_strain(model: osim.Model, *, step_deg: float = 10.0,
     valid[:, 1] = poses[:, 1] >= KNEE_FROM_DEG
     strain, fitted = fit_passive_strain(arms, lengths, cos_a, f0, reference, valid, bounds=bounds)
     strain = np.where(fitted, strain, current)
-
-    def moments(e: np.ndarray) -> np.ndarray:
-        return grid_passive_moments_nm(arms, lengths, cos_a, f0, e)
-
     return PassiveCalibration(
         muscles=tuple(capacity.muscle_names[i][:-2] for i in right), strain=strain, fitted=fitted,
-        poses_deg=poses, reference_nm=reference, valid=valid, model_nm=moments(current),
-        calibrated_nm=moments(strain))
+        poses_deg=poses, reference_nm=reference, valid=valid,
+        model_nm=grid_passive_moments_nm(arms, lengths, cos_a, f0, current),
+        calibrated_nm=grid_passive_moments_nm(arms, lengths, cos_a, f0, strain))
 
 
 def main() -> None:
