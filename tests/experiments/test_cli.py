@@ -68,13 +68,14 @@ def test_bad_option_exits_2(tmp_path, capsys):
 
 
 def _start(path: Path, out: Path, counter: Path, *extra: str) -> subprocess.Popen:
-    # each fake run takes 2.5 s, so the three left after the first give the interrupt a 7 s
-    # window even on a loaded machine (with 1 s both Ctrl-C tests once missed it in a fresh-clone
-    # run while another experiment kept both cores busy)
-    env = subprocess_env(BIOMECH_FAKE_COUNTER=str(counter), BIOMECH_FAKE_SLEEP_S="2.5")
+    # The CLI starts with SIGINT at its default, as from a terminal: a suite launched from a
+    # background shell (``make test &``) inherits SIGINT ignored, and Python then never turns
+    # Ctrl-C into KeyboardInterrupt, so the interrupt tests would see a run that cannot be stopped.
+    env = subprocess_env(BIOMECH_FAKE_COUNTER=str(counter), BIOMECH_FAKE_SLEEP_S="1.0")
     return subprocess.Popen([sys.executable, "-m", "biomech.cli", "run", str(path), "-o", str(out),
                              "--no-progress", *extra], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_first_run(proc: subprocess.Popen, runs: Path, timeout_s: float = 60.0) -> None:
