@@ -97,16 +97,13 @@ class _Coupler:
     def _derivative(self, components: tuple[int, ...], x: osim.Vector) -> float:
         return self.scale * self.function.calcDerivative(self._components[components], x)
 
-    def evaluate(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray, *, second: bool = True
+    def evaluate(self, x: np.ndarray, xd: np.ndarray, xdd: np.ndarray
                  ) -> tuple[float, float, float, np.ndarray]:
-        """Value, speed and acceleration of the dependent coordinate, and its gradient
-        (``second=False``: the acceleration is left out, NaN, and no second derivative taken)."""
+        """Value, speed and acceleration of the dependent coordinate, and its gradient."""
         xv = osim.Vector.createFromMat(np.ascontiguousarray(x, dtype=float))
         n = len(self.independent)
         value = self.scale * self.function.calcValue(xv)
         grad = np.array([self._derivative((i,), xv) for i in range(n)])
-        if not second:
-            return value, float(grad @ xd), float("nan"), grad
         hess = np.array([[self._derivative((i, j), xv) for j in range(n)] for i in range(n)])
         return value, float(grad @ xd), float(grad @ xdd + xd @ hess @ xd), grad
 
