@@ -39,11 +39,11 @@ class MuscleDef:
     pennation_angle_rad: float
     reference_mtu_length_m: float
     path: tuple[PathPoint, ...]
+    #: passive fibre strain at one normalised force (the unit's own, else ``muscle_defaults``')
+    passive_fiber_strain_at_one_norm_force: float
     #: our segment length over the source's for a muscle whose fibres scale with a segment
     #: (``fibre_scales_with`` in the spec); None: the MTU-length rule
     fibre_scale: float | None = None
-    #: passive fibre strain at one normalised force; None: ``muscle_defaults``'
-    passive_fiber_strain_at_one_norm_force: float | None = None
 
 
 def _segment_scale(spec: ModelSpec, skeleton: Skeleton, frame: str, body: str) -> float:
@@ -77,6 +77,7 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
                 pts.append(PathPoint(body, (x, y, zs * z), cond))
             ref = m.fibre_scales_with
             fibre_scale = None if ref is None else _segment_scale(spec, skeleton, ref.frame, ref.body)
+            passive = m.passive_fiber_strain_at_one_norm_force
             out.append(MuscleDef(
                 name=f"{name}_{side}", side=side,
                 max_isometric_force_n=m.max_isometric_force_n * force_scale,
@@ -85,5 +86,6 @@ def muscle_definitions(spec: ModelSpec, skeleton: Skeleton) -> list[MuscleDef]:
                 pennation_angle_rad=m.pennation_angle_rad,
                 reference_mtu_length_m=m.reference_mtu_length_m,
                 path=tuple(pts), fibre_scale=fibre_scale,
-                passive_fiber_strain_at_one_norm_force=m.passive_fiber_strain_at_one_norm_force))
+                passive_fiber_strain_at_one_norm_force=(
+                    d.passive_fiber_strain_at_one_norm_force if passive is None else passive)))
     return out

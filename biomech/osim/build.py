@@ -96,9 +96,7 @@ def _add_muscle(model: osim.Model, m: MuscleDef, d: MuscleDefaults, frames) -> o
     mus.set_pennation_angle_at_optimal(m.pennation_angle_rad)
     mus.set_max_contraction_velocity(d.max_contraction_velocity)
     mus.set_tendon_strain_at_one_norm_force(d.tendon_strain_at_one_norm_force)
-    passive = m.passive_fiber_strain_at_one_norm_force
-    mus.set_passive_fiber_strain_at_one_norm_force(
-        d.passive_fiber_strain_at_one_norm_force if passive is None else passive)
+    mus.set_passive_fiber_strain_at_one_norm_force(m.passive_fiber_strain_at_one_norm_force)
     mus.set_activation_time_constant(d.activation_time_constant)
     mus.set_deactivation_time_constant(d.deactivation_time_constant)
     pps = mus.updGeometryPath().updPathPointSet()
