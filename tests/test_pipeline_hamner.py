@@ -351,12 +351,9 @@ def test_time_reversed_stride_reserves(trial, reversed_stride):
 
 def test_the_default_planar_model_on_the_hamner_stride(reference_dir, one_stride):
     # biomech.trial.on_planar_model (see tests/test_pipeline_rajagopal.py) on this trial, whose
-    # model's knee flexion is negative. Measured 2026-11-26 (11 units per leg, quadriceps fibres
-    # scaled with the thigh, passive curves fitted to Riener & Edrich 1999): knee extension moment
-    # 2.70 N m/kg (the 3D model: 2.42); compliant tendons, the right leg's cycles within issue 4's
-    # 5 % in stance and swing (_check_cycles), forwards and reversed in time.
-    from biomech.gait import reverse
-
+    # model's knee flexion is negative. Measured 2026-11-26: knee extension moment 2.70 N m/kg
+    # (the 3D model: 2.42). The reserves of this and every other cycle, both tendon models and
+    # both directions: test_the_default_planar_model_carries_every_cycle_of_the_trial.
     planar = _planar_hamner(reference_dir)
     kw = dict(spec=planar.spec, skeleton=planar.skeleton, kinematics=planar.kinematics, tendon="compliant")
     ds = analyse_motion(planar.model, planar.motion, **kw)
@@ -364,9 +361,6 @@ def test_the_default_planar_model_on_the_hamner_stride(reference_dir, one_stride
     assert summary_table(ds)["peak_knee_extension_moment_nm_per_kg_r"] == pytest.approx(three_d, rel=0.15)
     flexion = np.degrees(ds.knee_flexion_rad.sel(side="r").values)
     assert 40.0 < flexion.max() < 120.0 and flexion.min() > 0.0        # the sign taken out
-    _check_cycles(ds, planar.motion.events, "r")
-    backward = reverse(planar.motion)
-    _check_cycles(analyse_motion(planar.model, backward, **kw), backward.events, "r", "reversed ")
 
 
 def _planar_hamner(reference_dir, **kw):
@@ -425,17 +419,19 @@ def test_the_default_planar_model_carries_every_cycle_of_the_trial(reference_dir
     All complete strides after 1 s (12 right and 11 left cycles, read_trial ``n_strides=0``) on
     the planar model, forward and reversed in time (a measured approximation of BR). Largest
     reserve per cycle as a fraction of the peak joint moment in that cycle (hip, knee, ankle of
-    the cycle's leg), stance / swing, measured 2026-11-26 with the passive curves fitted to
-    Riener & Edrich 1999 (``passive_fiber_strain_at_one_norm_force`` in models/running2d.yaml):
-    forward, rigid tendons: right 0-2.7 / 0.1-1.2 %, left 0-4.3 / 0.1-0.8 %;
-    forward, compliant: right 0-2.1 / 0.1-1.2 %, left 0-5.03 (the ankle just after the strike,
-    one cycle) / 0.4-1.4 %;
-    reversed, compliant: right 0-1.7 / 0.4-1.7 %, left 0-3.0 / 1.1-2.6 %;
-    reversed, rigid: right 0-0.02 / 0.1-1.6 %, left 0-0.05 / 1.0-2.5 %.
-    With De Groote's passive curve for every unit (F0 at 1.6 optimal lengths) swing needed
-    3.6-10.2 %, the knee at about 100 deg of flexion held by the knee flexors against the
-    stretched, passive quadriceps (about 750 + 720 N); with the nine gait10dof18musc units (no
-    adductors) the forward compliant right leg needed up to 12.6 %, the hip flexors after toe-off.
+    the cycle's leg), stance / swing, measured 2026-11-26 with the 18 units per leg and the
+    passive curves fitted to Riener & Edrich 1999 (models/running2d.yaml):
+    forward, rigid tendons: right 0-0.03 / 0.1-1.2 %, left 0-0.03 / 0.1-0.8 %;
+    forward, compliant: right 0-0.03 / 0.1-1.2 %, left 0-0.04 / 0.4-1.4 %;
+    reversed, rigid: right 0-0.02 / 0.1-1.6 %, left 0-0.05 / 1.0-2.5 %;
+    reversed, compliant: right 0-0.04 / 0.4-1.7 %, left 0-0.06 / 1.1-2.6 %.
+    With the triceps surae and tibialis anterior as the only ankle muscles stance needed up to
+    4.3 % (rigid) and 5.03 % (compliant, left), the dorsiflexors just after the strike (tibialis
+    anterior fully active, 20 N m asked); with De Groote's passive curve for every unit (F0 at
+    1.6 optimal lengths) swing needed 3.6-10.2 %, the knee at about 100 deg of flexion held by
+    the knee flexors against the stretched, passive quadriceps (about 750 + 720 N); with the
+    nine gait10dof18musc units (no adductors) the forward compliant right leg needed up to
+    12.6 %, the hip flexors after toe-off.
     """
     from biomech.gait import reverse
 
@@ -443,12 +439,13 @@ def test_the_default_planar_model_carries_every_cycle_of_the_trial(reference_dir
     kw = dict(spec=planar.spec, skeleton=planar.skeleton, kinematics=planar.kinematics)
     strikes = {s: planar.motion.events[f"foot_strike_{s}"] for s in ("r", "l")}
     assert strikes["r"].size == 13 and strikes["l"].size == 12
-    rigid = analyse_motion(planar.model, planar.motion, **kw)
     backward = reverse(planar.motion)
-    compliant_back = analyse_motion(planar.model, backward, tendon="compliant", **kw)
-    for side in ("r", "l"):
-        assert _check_cycles(rigid, planar.motion.events, side) == strikes[side].size - 1
-        assert _check_cycles(compliant_back, backward.events, side, "reversed ") >= 10
+    for motion, label in ((planar.motion, ""), (backward, "reversed ")):
+        for tendon in ("rigid", "compliant"):
+            ds = analyse_motion(planar.model, motion, tendon=tendon, **kw)
+            for side in ("r", "l"):
+                n = _check_cycles(ds, motion.events, side, f"{label}{tendon} ")
+                assert (n >= 10) if label else (n == strikes[side].size - 1)
 
 
 def test_hip_and_ankle_moments_with_the_model_signs_taken_out(one_stride):

