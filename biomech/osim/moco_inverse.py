@@ -53,13 +53,13 @@ How the problem is built (OpenSim 4.6 Python bindings)
   ``.*\\|normalized_fiber_length``). Muscle moments about each coordinate use the moment arms of
   :func:`biomech.osim.muscle_export.export_muscle_capacity` at the solution's coordinates.
 
-Measured on the default running2d model, one thread, 2-core machine (2026-11-26, passive curves
-fitted to Riener & Edrich 1999): a 0.1 s slice of stance with 10 mesh intervals and compliant
-tendons solves in 28 s (104 Ipopt iterations; 36-47 s and 92-94 with De Groote's passive curve;
-11-13 s and 33 iterations when the model had 18 muscles, before the adductors). The whole
-synthesised FR stride (0.71 s, default 0.02 s mesh) took 120 s with rigid tendons (146
-iterations; 167 s, 204 with De Groote's passive curve; 18 muscles: 52 s, 76 iterations) and,
-with De Groote's passive curve, had not finished after 47 min with compliant tendons: use
+Measured on the default running2d model (36 muscles), one thread, 2-core machine (2026-11-26):
+a 0.1 s slice of stance with 10 mesh intervals and compliant tendons solves in 68 s (92 Ipopt
+iterations; with the 22 muscles before the other ankle muscles 28 s and 104 iterations, with De
+Groote's passive curve 36-47 s and 92-94, with 18 muscles 11-13 s and 33). The whole synthesised
+FR stride (0.71 s, default 0.02 s mesh) took about 10 min with rigid tendons (379 iterations,
+the other core busy; 22 muscles: 120 s, 146 iterations; 18 muscles: 52 s, 76) and, with 22
+muscles and De Groote's passive curve, had not finished after 47 min with compliant tendons: use
 ``time_range_s`` or ``max_iterations`` there.
 """
 

@@ -4,12 +4,11 @@ this package's inverse dynamics and rigid-tendon static optimization; input erro
 The solves (marked slow) use 0.05-0.15 s of the right stance of the default forward-running
 stride (peak knee extension moment about 230 N m) with a 0.01 s mesh (10 Hermite-Simpson
 intervals, 21 time points), one thread. Measured on the 2-core development machine with the
-22-muscle default model (2026-11-26, passive curves fitted to Riener & Edrich 1999): compliant
-tendons 28 s (104 Ipopt iterations; 36-47 s and 92-94 with De Groote's passive curve; 11-13 s
-and 33 iterations with the earlier 18 muscles), the rigid static cross-check 12 s (64
-iterations), the two 3-iteration failures 13 s; with the stride synthesis these tests take
-about 2 min. One more solve, on the push-off (0.14-0.24 s, 32 s), checks the compliant-tendon
-static optimization against it.
+36-muscle default model (2026-11-26): compliant tendons 68 s (92 Ipopt iterations; 28 s and 104
+with the 22 muscles before the other ankle muscles, 36-47 s and 92-94 with De Groote's passive
+curve, 11-13 s and 33 with 18 muscles), the rigid static cross-check 23 s (62 iterations); with
+the stride synthesis these tests take about 4 min. One more solve, on the push-off (0.14-0.24 s,
+47 s, 69 iterations), checks the compliant-tendon static optimization against it.
 """
 
 from __future__ import annotations
