@@ -21,10 +21,10 @@ force-velocity curve takes force away that the muscles have. Here each iteration
    and solves static optimization again with these force capacities (moment arms depend on the
    MTU path only and do not change);
 5. takes the next tendon forces by Anderson acceleration (Walker & Ni 2011, SIAM J Numer Anal
-   49:1715; Type II, the last ``history`` iterates, mixing ``w``): the combination of the recent
-   iterates whose change ``F_new - F_old`` is smallest in least squares, moved by ``w`` of its
-   change; with one iterate, and with ``history=0``, the plain under-relaxed step
-   ``(1 - w) F_old + w F_new``.
+   49:1715; Type II over the current and up to ``history`` earlier iterates, mixing ``w``): the
+   combination of these iterates whose change ``F_new - F_old`` is smallest in least squares,
+   moved by ``w`` of its change; with one iterate, and with ``history=0``, the plain
+   under-relaxed step ``(1 - w) F_old + w F_new``.
 
 It stops when no tendon force changes by more than ``tolerance_n`` from one iteration to the
 next: the solution is the fixed point (tendon on its curve carrying the muscle force) whatever
@@ -240,9 +240,9 @@ def solve_compliant_static_optimization(capacity: MuscleCapacity, joint_moments:
     ``joint_moments``, ``options`` (exponent, reserves, ...) as for
     :func:`~biomech.muscles.static_optimization.solve_static_optimization`. ``relaxation``: the
     mixing weight of each step, in (0, 1]; ``history``: how many earlier iterates Anderson
-    acceleration combines (0: plain under-relaxation); the iteration stops when no tendon force
-    changes by more than ``tolerance_n`` (N) or after ``max_iterations`` (then ``converged`` is
-    False and a warning is logged).
+    acceleration combines with the current one (0: plain under-relaxation); the iteration stops
+    when no tendon force changes by more than ``tolerance_n`` (N) or after ``max_iterations``
+    (then ``converged`` is False and a warning is logged).
     """
     if not 0.0 < relaxation <= 1.0:
         raise ValueError(f"relaxation: expected a number in (0, 1], got {relaxation!r}")
